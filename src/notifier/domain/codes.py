@@ -168,9 +168,7 @@ UNKNOWN_GROUP = "unknown"
 UNKNOWN_REASON = "unknown code"
 
 
-def _ppurio_rows(
-    group: str, delivered: str, rows: tuple[tuple[str, str], ...]
-) -> tuple[tuple[str, ReportCode], ...]:
+def _ppurio_rows(group: str, delivered: str, rows: tuple[tuple[str, str], ...]) -> tuple[tuple[str, ReportCode], ...]:
     return tuple(
         (
             code,
@@ -287,9 +285,7 @@ PPURIO_REPORT_CODES: dict[str, ReportCode] = dict(
 )
 
 
-def _kko_table(
-    group: str, delivered: tuple[str, ...], rows: tuple[tuple[str, str, str], ...]
-) -> dict[str, ReportCode]:
+def _kko_table(group: str, delivered: tuple[str, ...], rows: tuple[tuple[str, str, str], ...]) -> dict[str, ReportCode]:
     return {
         code: ReportCode(
             code,

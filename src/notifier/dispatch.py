@@ -1,0 +1,400 @@
+"""The dispatch use case: one SQS message in, at most one provider send out, one record kept.
+
+The record is the claim. A conditional write (`sending`, with a claim token and a lease) happens
+before the provider call, so a redelivered or concurrent duplicate finds it and does not send.
+A claim whose owner vanished (crash, Lambda time-out) after the lease cannot tell whether the
+provider took the message, so it becomes `unknown` instead of a second SMS. A claim is released
+for a retry only when the provider surely did not accept the message.
+
+No boto3, no urllib3: the store, the provider and the attachment store come in through ports.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from .domain import phone
+from .domain.event import Event, format_errors
+from .domain.plan import Plan, plan
+from .domain.status import Status
+from .ports import (
+    AttachmentError,
+    AttachmentStore,
+    File,
+    MessagingProvider,
+    RecordStore,
+    SendResult,
+    TextMessage,
+)
+
+log = logging.getLogger("notifier.dispatch")
+
+MAX_FILE_BYTES = 20 * 1024
+MAX_TOTAL_FILE_BYTES = 40 * 1024
+JPEG_MAGIC = b"\xff\xd8\xff"
+CLAIM_ATTRS = ("claim_token", "lease_until")
+
+Action = Literal["ack", "retry"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    default_sender: str
+    max_receive_count: int = 5
+    ttl_days: int = 90
+    attachment_bucket: str = ""
+    poll_shards: int = 4
+    first_poll_after_s: int = 60
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """What the dispatcher needs of an SQS message."""
+
+    message_id: str
+    body: str
+    receive_count: int
+    lease_until: float  # epoch seconds: when this invocation is surely over (its Lambda deadline)
+
+
+@dataclass
+class Outcome:
+    action: Action  # ack: delete from the queue; retry: report as a batch item failure
+    kind: str  # the metric it counts toward: sent, rejected, duplicate, retried, failed, unknown
+    record_id: str
+    status: str
+    reason: str = ""
+    channel_used: str | None = None
+    latency_ms: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _usable_id(body: dict[str, Any]) -> str | None:
+    raw = body.get("id")
+    if isinstance(raw, str) and 1 <= len(raw) <= 128 and raw.isprintable() and raw == raw.strip():
+        return raw
+    return None
+
+
+def _id_problem(body: dict[str, Any]) -> str:
+    if "id" not in body:
+        return "id: required (the producer's idempotency key, 1-128 characters)"
+    return "id: must be a string of 1-128 printable characters with no leading or trailing spaces"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        records: RecordStore,
+        provider: MessagingProvider,
+        settings: Settings,
+        attachments: AttachmentStore | None = None,
+        clock: Callable[[], float] = time.time,
+        new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
+        self.records = records
+        self.provider = provider
+        self.settings = settings
+        self.attachments = attachments
+        self.clock = clock
+        self.new_token = new_token
+
+    # ---------------------------------------------------------------- entry point
+    def handle(self, m: Inbound) -> Outcome:
+        now = self.clock()
+        try:
+            body = json.loads(m.body)
+        except ValueError as exc:
+            return self._reject_unparseable(m, f"body: not valid JSON ({exc})", now)
+        if not isinstance(body, dict):
+            return self._reject_unparseable(m, f"body: must be a JSON object, got {type(body).__name__}", now)
+        event_id = _usable_id(body)
+        if event_id is None:
+            return self._reject_unparseable(m, _id_problem(body), now)
+        try:
+            event = Event.model_validate(body)
+        except ValidationError as exc:
+            meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            return self._reject(event_id, format_errors(exc), m, now, metadata=meta)
+
+        p = plan(event, default_sender=self.settings.default_sender, now=datetime.fromtimestamp(now, UTC))
+        problem = self._config_problem(event)
+        if problem:
+            return self._reject(event_id, problem, m, now, metadata=event.metadata, plan_=p, event=event)
+        return self._claim_and_send(event, p, m, now)
+
+    # ---------------------------------------------------------------- rejections (never retried)
+    def _reject_unparseable(self, m: Inbound, reason: str, now: float) -> Outcome:
+        # With no usable id the SQS message id is the only key that makes a redelivery a duplicate.
+        return self._reject(m.message_id, reason, m, now, extra={"id_source": "sqs_message_id"}, raw=m.body)
+
+    def _reject(
+        self,
+        record_id: str,
+        reason: str,
+        m: Inbound,
+        now: float,
+        *,
+        metadata: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        raw: str | None = None,
+        plan_: Plan | None = None,
+        event: Event | None = None,
+    ) -> Outcome:
+        item: dict[str, Any] = {
+            "id": record_id,
+            "status": Status.REJECTED.value,
+            "reason": reason,
+            "attempts": 0,
+            "accepted_at": _iso(now),
+            "updated_at": _iso(now),
+            "sqs_message_id": m.message_id,
+            "receive_count": m.receive_count,
+            "metadata": metadata or {},
+            "expires_at": int(now) + self.settings.ttl_days * 86400,
+            **(extra or {}),
+        }
+        if raw is not None:
+            item["raw_body"] = raw[:1000]  # enough to find the producer's bug, bounded in size
+        if plan_ is not None and event is not None:
+            item.update(self._describe(event, plan_))
+        existing = self.records.create(item)
+        if existing is not None:
+            return self._duplicate(record_id, existing)
+        log.warning("rejected", extra={"record_id": record_id, "reason": reason})
+        return Outcome("ack", "rejected", record_id, Status.REJECTED.value, reason)
+
+    def _config_problem(self, event: Event) -> str | None:
+        for i, a in enumerate(event.attachments):
+            if not self.settings.attachment_bucket:
+                return f"attachments[{i}].s3: MMS attachments are disabled (no attachment bucket configured)"
+            if a.bucket != self.settings.attachment_bucket:
+                return (
+                    f"attachments[{i}].s3: bucket {a.bucket!r} is not the configured attachment bucket "
+                    f"{self.settings.attachment_bucket!r}"
+                )
+        return None
+
+    # ---------------------------------------------------------------- the claim
+    def _describe(self, event: Event, p: Plan) -> dict[str, Any]:
+        return {
+            "channel_requested": p.channel_requested,
+            "channel_used": p.channel_used,
+            "conversion": p.conversion,
+            "recipient": event.to,
+            "sender": p.sender,
+            "scheduled_for": p.send_time,
+            "test": event.test or None,
+        }
+
+    def _claim_and_send(self, event: Event, p: Plan, m: Inbound, now: float) -> Outcome:
+        token = self.new_token()
+        item = {
+            "id": event.id,
+            "status": Status.SENDING.value,
+            "claim_token": token,
+            "lease_until": int(m.lease_until) + 1,
+            "attempts": 1,
+            "accepted_at": _iso(now),
+            "updated_at": _iso(now),
+            "sqs_message_id": m.message_id,
+            "receive_count": m.receive_count,
+            "metadata": event.metadata,
+            "expires_at": int(now) + self.settings.ttl_days * 86400,
+            **self._describe(event, p),
+        }
+        existing = self.records.create(item)
+        if existing is not None:
+            took_over = self._take_over(existing, token, m, now)
+            if isinstance(took_over, Outcome):
+                return took_over
+        return self._send(event, p, token, m)
+
+    def _take_over(self, existing: dict[str, Any], token: str, m: Inbound, now: float) -> Outcome | None:
+        record_id = str(existing["id"])
+        status = existing.get("status")
+        claim = {
+            "claim_token": token,
+            "lease_until": int(m.lease_until) + 1,
+            "sqs_message_id": m.message_id,
+            "receive_count": m.receive_count,
+            "updated_at": _iso(now),
+        }
+        if status == Status.SENDING and "claim_token" not in existing:
+            # Released by an earlier attempt that surely did not reach the provider: ours to retry.
+            if self.records.update(
+                record_id,
+                set_=claim,
+                add={"attempts": 1},
+                expect={"status": Status.SENDING.value},
+                expect_absent=("claim_token",),
+            ):
+                return None
+            return Outcome("retry", "retried", record_id, Status.SENDING.value, "lost a race for the claim")
+        if status == Status.FAILED and existing.get("dead_lettered"):
+            # An operator redrove it from the DLQ: the earlier attempts surely sent nothing.
+            if self.records.update(
+                record_id,
+                set_={**claim, "status": Status.SENDING.value, "dead_lettered": None, "reason": None},
+                add={"attempts": 1},
+                expect={"status": Status.FAILED.value, "dead_lettered": True},
+            ):
+                return None
+            return self._duplicate(record_id, self.records.get(record_id) or existing)
+        if status == Status.SENDING and float(existing.get("lease_until", 0)) < now:
+            return self._owner_gone(existing, now)
+        if status == Status.SENDING and existing.get("sqs_message_id") == m.message_id:
+            # Our own earlier delivery still holds the lease: come back after it is over.
+            return Outcome("retry", "retried", record_id, Status.SENDING.value, "earlier delivery still in flight")
+        return self._duplicate(record_id, existing)
+
+    def _owner_gone(self, existing: dict[str, Any], now: float) -> Outcome:
+        record_id = str(existing["id"])
+        reason = (
+            "the dispatcher that claimed this message stopped before recording the provider's answer "
+            "(crash or time-out); the provider may have it, so it is not sent again"
+        )
+        if self.records.update(
+            record_id,
+            set_={
+                "status": Status.UNKNOWN.value,
+                "reason": reason,
+                "updated_at": _iso(now),
+            },
+            remove=CLAIM_ATTRS,
+            expect={"status": Status.SENDING.value, "claim_token": existing.get("claim_token")},
+        ):
+            log.error("unknown outcome", extra={"record_id": record_id, "reason": reason})
+            return Outcome("ack", "unknown", record_id, Status.UNKNOWN.value, reason)
+        return self._duplicate(record_id, self.records.get(record_id) or existing)
+
+    def _duplicate(self, record_id: str, existing: dict[str, Any]) -> Outcome:
+        status = str(existing.get("status", ""))
+        log.info("duplicate", extra={"record_id": record_id, "status": status})
+        return Outcome("ack", "duplicate", record_id, status, f"duplicate of a record already {status}")
+
+    # ---------------------------------------------------------------- the send
+    def _files(self, event: Event) -> tuple[File, ...]:
+        if not event.attachments:
+            return ()
+        if self.attachments is None:
+            raise AttachmentError("attachments: no attachment store configured", retryable=False)
+        files = []
+        total = 0
+        for i, a in enumerate(event.attachments):
+            data = self.attachments.fetch(a.bucket, a.key, MAX_FILE_BYTES)
+            where = f"attachments[{i}] ({a.s3})"
+            if len(data) > MAX_FILE_BYTES:
+                raise AttachmentError(f"{where}: larger than 20 KB (the MMS limit per JPG)", retryable=False)
+            if not data.startswith(JPEG_MAGIC):
+                raise AttachmentError(f"{where}: not a JPEG image (MMS takes JPG only)", retryable=False)
+            total += len(data)
+            files.append(File(name=a.key.rsplit("/", 1)[-1], content=data))
+        if total > MAX_TOTAL_FILE_BYTES:
+            raise AttachmentError(
+                f"attachments: {total} bytes in all; MMS images must total at most 40 KB", retryable=False
+            )
+        return tuple(files)
+
+    def _send(self, event: Event, p: Plan, token: str, m: Inbound) -> Outcome:
+        try:
+            files = self._files(event)
+        except AttachmentError as exc:
+            result = SendResult("retry" if exc.retryable else "rejected", "attachment", exc.reason)
+            return self._settle(event, p, token, m, result)
+        msg = TextMessage(
+            kind=p.channel_used,  # type: ignore[arg-type]
+            dest_phone=event.to,
+            send_phone=p.sender,
+            msg_body=event.text,
+            subject=event.subject if p.channel_used != "sms" else None,
+            dest_name=event.to_name,
+            send_name=event.from_name,
+            send_time=p.send_time,
+            files=files,
+        )
+        log.info(
+            "sending",
+            extra={"record_id": event.id, "channel": p.channel_used, "to": phone.mask(event.to)},
+        )
+        result = self.provider.send_text(msg)
+        return self._settle(event, p, token, m, result)
+
+    def _settle(self, event: Event, p: Plan, token: str, m: Inbound, result: SendResult) -> Outcome:
+        now = self.clock()
+        rid = event.id
+        mine = {"claim_token": token}
+        common = {"provider_code": result.code, "updated_at": _iso(now)}
+        latency = result.latency_ms or None
+        if result.verdict == "accepted":
+            first_poll = max(now, p.send_at_epoch or 0) + self.settings.first_poll_after_s
+            ok = self.records.update(
+                rid,
+                set_={
+                    **common,
+                    "status": Status.SENT.value,
+                    "cmid": result.cmid,
+                    "sent_at": _iso(now),
+                    "last_error": None,
+                    "poll_shard": str(zlib.crc32(rid.encode()) % self.settings.poll_shards),
+                    "next_poll_at": int(first_poll),
+                },
+                remove=CLAIM_ATTRS,
+                expect=mine,
+            )
+            if not ok:
+                # Our lease ran out and another delivery already called it unknown; the record stays
+                # as that delivery left it, and the cmid is only in the log to reconcile by hand.
+                log.error("claim lost after send", extra={"record_id": rid, "cmid": result.cmid})
+            log.info("sent", extra={"record_id": rid, "cmid": result.cmid, "channel": p.channel_used})
+            return Outcome("ack", "sent", rid, Status.SENT.value, "", p.channel_used, latency)
+        if result.verdict in ("rejected", "fallback"):
+            self._finish(rid, mine, Status.REJECTED, result.reason, common)
+            log.warning("provider rejected", extra={"record_id": rid, "code": result.code, "reason": result.reason})
+            return Outcome("ack", "rejected", rid, Status.REJECTED.value, result.reason, p.channel_used, latency)
+        if result.verdict == "unknown":
+            self._finish(rid, mine, Status.UNKNOWN, result.reason, common)
+            log.error("unknown outcome", extra={"record_id": rid, "code": result.code, "reason": result.reason})
+            return Outcome("ack", "unknown", rid, Status.UNKNOWN.value, result.reason, p.channel_used, latency)
+        # retry: the provider surely did not take it.
+        if m.receive_count >= self.settings.max_receive_count:
+            reason = (
+                f"{result.reason}; gave up after {m.receive_count} deliveries, the message goes to the "
+                "dead-letter queue (redrive it once the cause is fixed)"
+            )
+            self._finish(rid, mine, Status.FAILED, reason, {**common, "dead_lettered": True})
+            log.error("giving up", extra={"record_id": rid, "code": result.code, "reason": reason})
+            return Outcome("retry", "failed", rid, Status.FAILED.value, reason, p.channel_used, latency)
+        self.records.update(
+            rid,
+            set_={**common, "last_error": result.reason},
+            remove=CLAIM_ATTRS,
+            expect=mine,
+        )
+        log.warning("will retry", extra={"record_id": rid, "code": result.code, "reason": result.reason})
+        return Outcome("retry", "retried", rid, Status.SENDING.value, result.reason, p.channel_used, latency)
+
+    def _finish(self, rid: str, mine: dict[str, Any], status: Status, reason: str, extra: dict[str, Any]) -> None:
+        ok = self.records.update(
+            rid,
+            set_={**extra, "status": status.value, "reason": reason, "last_error": reason},
+            remove=CLAIM_ATTRS,
+            expect=mine,
+        )
+        if not ok:
+            log.error("claim lost before settling", extra={"record_id": rid, "status": status.value})

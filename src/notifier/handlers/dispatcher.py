@@ -1,0 +1,96 @@
+"""SQS -> dispatcher Lambda. Thin: build the parts once per container, hand each record to Dispatcher.
+
+Messages of one batch are dispatched concurrently (bounded by SEND_CONCURRENCY), so a batch takes
+about one provider round trip, not one per message. Failures are reported per item
+(ReportBatchItemFailures): one bad message never holds back the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+    async_process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from ..dispatch import Dispatcher, Inbound, Outcome
+from ..observability import ScrubbingFormatter
+from .wiring import Wiring
+
+logger = Logger(logger_formatter=ScrubbingFormatter())
+metrics = Metrics()
+
+METRIC_BY_KIND = {
+    "sent": "Sent",
+    "rejected": "Rejected",
+    "duplicate": "Duplicate",
+    "retried": "Retried",
+    "failed": "Failed",
+    "unknown": "Unknown",
+}
+
+
+class RetryLater(Exception):
+    """Reported as a batch item failure, so SQS redelivers the message (and dead-letters it in the end)."""
+
+
+@dataclass
+class App:
+    wiring: Wiring
+    dispatcher: Dispatcher
+    pool: ThreadPoolExecutor
+
+
+@cache
+def app() -> App:
+    wiring = Wiring.from_env(os.environ)
+    return App(wiring, wiring.dispatcher(), ThreadPoolExecutor(wiring.concurrency, "dispatch"))
+
+
+def _count(outcome: Outcome) -> None:
+    metrics.add_metric(name=METRIC_BY_KIND.get(outcome.kind, "Other"), unit=MetricUnit.Count, value=1)
+    if outcome.latency_ms is not None:
+        metrics.add_metric(name="ProviderLatency", unit=MetricUnit.Milliseconds, value=outcome.latency_ms)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    a = app()
+    records = event.get("Records") or []
+    if records:
+        a.wiring.warm_up()  # one SSM read for the batch, not one per thread racing for the cache
+    lease_until = time.time() + context.get_remaining_time_in_millis() / 1000
+
+    async def one(record: SQSRecord) -> str:
+        metrics.add_metric(name="Accepted", unit=MetricUnit.Count, value=1)
+        inbound = Inbound(
+            message_id=record.message_id,
+            body=record.body or "",
+            receive_count=int(record.attributes.approximate_receive_count or 1),
+            lease_until=lease_until,
+        )
+        try:
+            outcome = await asyncio.get_running_loop().run_in_executor(a.pool, a.dispatcher.handle, inbound)
+        except Exception:
+            logger.exception("dispatch failed; SQS will redeliver", extra={"message_id": record.message_id})
+            metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
+            raise
+        _count(outcome)
+        if outcome.action == "retry":
+            raise RetryLater(outcome.reason)
+        return outcome.status
+
+    processor = AsyncBatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
+    return async_process_partial_response(event=event, record_handler=one, processor=processor, context=context)

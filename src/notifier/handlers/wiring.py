@@ -1,0 +1,97 @@
+"""Composition root: configuration from the environment, adapters built once per container."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from ..adapters.apistore import ApiStoreHttp, Credentials, PpurioProvider, new_pool
+from ..adapters.dynamo import DynamoRecords
+from ..adapters.secrets import SsmCredentials
+from ..dispatch import Dispatcher, Settings
+from ..observability import register_secret
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+@dataclass
+class Wiring:
+    table_name: str
+    base_url: str
+    key_param: str
+    client_id_param: str
+    settings: Settings
+    concurrency: int
+    connect_timeout: float
+    read_timeout: float
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Wiring:
+        required = ("TABLE_NAME", "PROVIDER_KEY_PARAM", "PROVIDER_CLIENT_ID_PARAM", "DEFAULT_SENDER")
+        missing = [k for k in required if not env.get(k)]
+        if missing:
+            raise ConfigError(f"missing configuration: {', '.join(missing)}")
+        return cls(
+            table_name=env["TABLE_NAME"],
+            base_url=env.get("PROVIDER_BASE_URL") or "http://api.apistore.co.kr",
+            key_param=env["PROVIDER_KEY_PARAM"],
+            client_id_param=env["PROVIDER_CLIENT_ID_PARAM"],
+            settings=Settings(
+                default_sender=env["DEFAULT_SENDER"],
+                max_receive_count=int(env.get("MAX_RECEIVE_COUNT") or 5),
+                ttl_days=int(env.get("RECORD_TTL_DAYS") or 90),
+                attachment_bucket=env.get("ATTACHMENT_BUCKET") or "",
+            ),
+            concurrency=max(1, int(env.get("SEND_CONCURRENCY") or 10)),
+            connect_timeout=float(env.get("PROVIDER_CONNECT_TIMEOUT") or 3),
+            read_timeout=float(env.get("PROVIDER_READ_TIMEOUT") or 10),
+        )
+
+    def _client(self, service: str) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(service, config=Config(max_pool_connections=self.concurrency + 4))
+
+    @cached_property
+    def ssm_credentials(self) -> SsmCredentials:
+        return SsmCredentials(self.key_param, self.client_id_param)
+
+    def credentials(self) -> Credentials:
+        creds = self.ssm_credentials()
+        register_secret(creds.api_key)
+        return creds
+
+    def warm_up(self) -> None:
+        self.credentials()
+
+    @cached_property
+    def http(self) -> ApiStoreHttp:
+        return ApiStoreHttp(
+            self.base_url,
+            self.credentials,
+            pool=new_pool(self.concurrency),
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+        )
+
+    @cached_property
+    def records(self) -> DynamoRecords:
+        return DynamoRecords(self._client("dynamodb"), self.table_name)
+
+    def dispatcher(self) -> Dispatcher:
+        attachments = None
+        if self.settings.attachment_bucket:
+            from ..adapters.s3 import S3Attachments
+
+            attachments = S3Attachments(self._client("s3"))
+        return Dispatcher(
+            records=self.records,
+            provider=PpurioProvider(self.http),
+            settings=self.settings,
+            attachments=attachments,
+        )

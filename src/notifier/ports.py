@@ -1,0 +1,76 @@
+"""The seams between the dispatcher and the outside world. Adapters implement these; the
+dispatcher and the tests' fakes depend only on what is here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+SendVerdict = Literal["accepted", "rejected", "retry", "unknown", "fallback"]
+
+
+@dataclass(frozen=True)
+class File:
+    name: str
+    content: bytes
+    content_type: str = "image/jpeg"
+
+
+@dataclass(frozen=True)
+class TextMessage:
+    """An SMS, LMS or MMS as the ppurio API takes it."""
+
+    kind: Literal["sms", "lms", "mms"]
+    dest_phone: str
+    send_phone: str
+    msg_body: str
+    subject: str | None = None
+    dest_name: str | None = None
+    send_name: str | None = None
+    send_time: str | None = None
+    files: tuple[File, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendResult:
+    verdict: SendVerdict
+    code: str  # provider result_code, or a transport marker: "connect", "timeout", "http-503", "bad-reply"
+    reason: str
+    cmid: str | None = None
+    latency_ms: float = 0.0
+
+
+class MessagingProvider(Protocol):
+    """What the dispatcher needs from a provider. A new provider implements this and nothing else."""
+
+    def send_text(self, msg: TextMessage) -> SendResult: ...
+
+
+class AttachmentError(Exception):
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+class AttachmentStore(Protocol):
+    def fetch(self, bucket: str, key: str, max_bytes: int) -> bytes: ...
+
+
+class RecordStore(Protocol):
+    """Records keyed by id. `create` and `update` are conditional; they report, never raise, a lost race."""
+
+    def create(self, item: dict[str, Any]) -> dict[str, Any] | None: ...
+
+    def get(self, record_id: str) -> dict[str, Any] | None: ...
+
+    def update(
+        self,
+        record_id: str,
+        *,
+        set_: dict[str, Any],
+        remove: tuple[str, ...] | list[str] = (),
+        add: dict[str, int] | None = None,
+        expect: dict[str, Any] | None = None,
+        expect_absent: tuple[str, ...] | list[str] = (),
+    ) -> bool: ...
