@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 import uuid
 import zlib
@@ -208,7 +209,7 @@ class Dispatcher:
             "id": event.id,
             "status": Status.SENDING.value,
             "claim_token": token,
-            "lease_until": int(m.lease_until) + 1,
+            "lease_until": math.ceil(m.lease_until),
             "attempts": 1,
             "accepted_at": _iso(now),
             "updated_at": _iso(now),
@@ -230,7 +231,7 @@ class Dispatcher:
         status = existing.get("status")
         claim = {
             "claim_token": token,
-            "lease_until": int(m.lease_until) + 1,
+            "lease_until": math.ceil(m.lease_until),
             "sqs_message_id": m.message_id,
             "receive_count": m.receive_count,
             "updated_at": _iso(now),
@@ -256,7 +257,7 @@ class Dispatcher:
             ):
                 return None
             return self._duplicate(record_id, self.records.get(record_id) or existing)
-        if status == Status.SENDING and float(existing.get("lease_until", 0)) < now:
+        if status == Status.SENDING and float(existing.get("lease_until", 0)) <= now:
             return self._owner_gone(existing, now)
         if status == Status.SENDING and existing.get("sqs_message_id") == m.message_id:
             # Our own earlier delivery still holds the lease: come back after it is over.
