@@ -1,0 +1,493 @@
+"""The HTTP server: routing, request parsing, faults, and the Sandbox object that owns it all."""
+
+from __future__ import annotations
+
+import copy
+import email.parser
+import email.policy
+import json
+import re
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from . import inspection, kko, ppurio, rules
+from .config import SandboxConfig
+from .store import PIN_TTL_S, Faults, Pending, ProviderError, State, Upload
+
+MAX_BODY = 10 * 1024 * 1024
+SEND_KINDS = ("sms", "lms", "mms", "kko_msg", "kko_test")
+
+Handler = Callable[[State, dict[str, str], list[Upload], str, str], Any]
+
+# (path pattern, request kind, methods, result-code table, handler)
+ROUTES: list[tuple[re.Pattern[str], str, tuple[str, ...], str, Handler]] = [
+    (
+        re.compile(r"/ppurio/1/message/(sms|lms|mms)/([^/]+)"),
+        "{0}",
+        ("POST",),
+        "ppurio",
+        lambda st, p, f, kind, client: ppurio.send(st, kind, p, f),
+    ),
+    (
+        re.compile(r"/ppurio/1/message/(report)/([^/]+)"),
+        "report",
+        ("GET", "POST"),
+        "ppurio",
+        lambda st, p, f, kind, client: ppurio.report(st, p),
+    ),
+    (
+        re.compile(r"/ppurio/1/sendnumber/(save)/([^/]+)"),
+        "sendnumber_save",
+        ("POST",),
+        "ppurio_sendnumber",
+        lambda st, p, f, kind, client: ppurio.sendnumber_save(st, p),
+    ),
+    (
+        re.compile(r"/ppurio/1/sendnumber/(list)/([^/]+)"),
+        "sendnumber_list",
+        ("GET", "POST"),
+        "ppurio_sendnumber",
+        lambda st, p, f, kind, client: ppurio.sendnumber_list(st, p),
+    ),
+    (
+        re.compile(r"/kko/1/(msg)/([^/]+)"),
+        "kko_msg",
+        ("POST",),
+        "kko",
+        lambda st, p, f, kind, client: kko.send(st, p, client, test=False),
+    ),
+    (
+        re.compile(r"/kko/1/(msg_test)/([^/]+)"),
+        "kko_test",
+        ("POST",),
+        "kko",
+        lambda st, p, f, kind, client: kko.send(st, p, client, test=True),
+    ),
+    (
+        re.compile(r"/kko/1/(report)/([^/]+)"),
+        "kko_report",
+        ("GET", "POST"),
+        "kko",
+        lambda st, p, f, kind, client: kko.report(st, p),
+    ),
+    (
+        re.compile(r"/kko/1/template/(list)/([^/]+)"),
+        "template_list",
+        ("GET", "POST"),
+        "kko",
+        lambda st, p, f, kind, client: kko.template_list(st, p),
+    ),
+    (
+        re.compile(r"/kko/2/sendnumber/(save)/([^/]+)"),
+        "kko_sendnumber_save",
+        ("POST",),
+        "kko_sendnumber",
+        lambda st, p, f, kind, client: kko.sendnumber_save(st, p),
+    ),
+    (
+        re.compile(r"/kko/1/sendnumber/(list)/([^/]+)"),
+        "kko_sendnumber_list",
+        ("GET", "POST"),
+        "kko_sendnumber",
+        lambda st, p, f, kind, client: kko.sendnumber_list(st, p),
+    ),
+]
+
+
+class BodyError(ValueError):
+    pass
+
+
+def _merge(target: dict[str, str], pairs: list[tuple[str, str]]) -> None:
+    # Field names are case-insensitive on the live server; the first non-empty value wins.
+    for key, value in pairs:
+        key = key.lower()
+        if not target.get(key):
+            target[key] = value
+
+
+def parse_form(content_type: str, body: bytes) -> tuple[dict[str, str], list[Upload]]:
+    fields: dict[str, str] = {}
+    files: list[Upload] = []
+    if not body:
+        return fields, files
+    if content_type.lower().startswith("multipart/form-data"):
+        head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+        if not message.is_multipart():
+            raise BodyError("multipart body without parts (boundary missing?)")
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if not isinstance(name, str):
+                continue
+            data = part.get_payload(decode=True) or b""
+            filename = part.get_filename()
+            if filename is not None or name.lower() in ("file", "smsexcel"):
+                files.append(Upload(name.lower(), filename or "", part.get_content_type(), data))
+                continue
+            try:
+                _merge(fields, [(name, data.decode(part.get_content_charset() or "utf-8"))])
+            except (UnicodeDecodeError, LookupError) as exc:
+                raise BodyError(f"field {name} is not UTF-8") from exc
+        return fields, files
+    try:
+        text = body.decode("utf-8")
+        _merge(fields, parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
+    except UnicodeDecodeError as exc:
+        raise BodyError("the form body is not UTF-8 (send application/x-www-form-urlencoded; charset=UTF-8)") from exc
+    return fields, files
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    sandbox: Sandbox
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Apache-Coyote/1.1"
+    sys_version = ""
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Request lines only (no headers), so the API key never reaches a log.
+        if self.server.sandbox.config.verbose:
+            super().log_message(format, *args)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise BodyError("request body too large")
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json;charset=UTF-8") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_json(self, status: int, payload: Any) -> None:
+        self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+    def _handle(self) -> None:
+        url = urlsplit(self.path)
+        path = unquote(url.path).rstrip("/") or "/"
+        query: dict[str, str] = {}
+        _merge(query, parse_qsl(url.query, keep_blank_values=True))
+        try:
+            body = self._read_body()
+        except (BodyError, ValueError):
+            self.close_connection = True
+            self._send_json(400, {"error": "unreadable request body"})
+            return
+        if path == "/_sandbox" or path.startswith("/_sandbox/"):
+            self._inspect(path, query, body)
+        else:
+            self._provider(path, query, body)
+
+    def _inspect(self, path: str, query: dict[str, str], body: bytes) -> None:
+        try:
+            payload = json.loads(body.decode("utf-8")) if body.strip() else {}
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            self._send_json(400, {"error": "the body must be JSON (UTF-8)"})
+            return
+        status, reply = inspection.handle(self.server.sandbox, self.command, path, query, payload)
+        self._send_json(status, reply)
+
+    def _provider(self, path: str, query: dict[str, str], body: bytes) -> None:
+        sandbox = self.server.sandbox
+        state = sandbox.state
+        route = next(((r, m) for r in ROUTES if (m := r[0].fullmatch(path))), None)
+        if route is None:
+            state.count_request("unknown")
+            self._send_json(404, {"error": f"no such endpoint: {path}"})
+            return
+        (_, kind_template, methods, table, handler), match = route
+        kind = kind_template.format(match.group(1))
+        client_id = match.group(2)
+        state.count_request(kind)
+
+        fault, faults = state.draw_fault()
+        if faults.latency_ms:
+            sandbox.sleep(faults.latency_ms / 1000)
+        if fault == "5xx":
+            self._send(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>", "text/html")
+            return
+        if self.command not in methods:
+            self._send_json(405, {"error": f"{self.command} is not allowed on {path}"})
+            return
+
+        result: Any
+        if self.headers.get("x-waple-authorization") != sandbox.config.api_key:
+            result = rules.fail(table, "100", "x-waple-authorization is missing or wrong")
+        elif client_id != sandbox.config.client_id:
+            result = rules.fail(table, "100", f"client_id {client_id} does not match the key")
+        elif fault is not None and fault != "timeout" and kind in SEND_KINDS:
+            result = ProviderError(fault, rules.MESSAGES[table].get(fault, "sandbox result-code fault"))
+        else:
+            try:
+                params, files = parse_form(self.headers.get("Content-Type", ""), body)
+                _merge(params, list(query.items()))
+                result = handler(state, params, files, kind, client_id)
+            except BodyError as exc:
+                result = rules.param_error(str(exc))
+            except ProviderError as exc:
+                result = exc
+
+        if fault == "timeout":
+            # Accepted and recorded, but the reply is lost: the client can only time out.
+            sandbox.sleep(faults.timeout_s)
+            self.close_connection = True
+            return
+        if isinstance(result, ProviderError):
+            self._send_json(200, {"result_code": result.code, "result_message": result.message})
+        elif isinstance(result, Pending):
+            self._send_pending()
+        else:
+            self._send_json(200, result)
+
+    def _send_pending(self) -> None:
+        style = self.server.sandbox.state.report_pending
+        if style == "null":
+            self._send(200, b"null")
+        elif style == "empty":
+            self._send(200, b"")
+        else:
+            self._send_json(200, {"result_code": "200", "result_message": "result is null"})
+
+
+class Sandbox:
+    """The API Store provider on loopback. start() returns self; url is set once started."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.state = State(self.config)
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    # --- life cycle ----------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        server = _Server((self.config.host, self.config.port), _RequestHandler)
+        server.sandbox = self
+        host, port = server.server_address[:2]
+        self.url = f"http://{host}:{port}"
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="provider-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        # Wakes requests sleeping in a latency or timeout fault, so stop() never waits for them.
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def sleep(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.state.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self.state.clock = clock
+
+    # --- inspection ----------------------------------------------------------------------------
+
+    def messages(self) -> list[dict[str, Any]]:
+        """Every accepted message: what would reach a phone (one entry per recipient)."""
+        with self.state.lock:
+            return [m.public() for m in self.state.messages]
+
+    def test_messages(self) -> list[dict[str, Any]]:
+        """Messages that passed msg_test: validated, never delivered."""
+        with self.state.lock:
+            return [m.public() for m in self.state.test_messages]
+
+    def requests_count(self) -> dict[str, int]:
+        with self.state.lock:
+            return dict(self.state.requests)
+
+    def reset(self) -> None:
+        self.state.reset()
+
+    @property
+    def balance(self) -> int:
+        with self.state.lock:
+            return self.state.balance
+
+    def set_balance(self, balance: int) -> None:
+        with self.state.lock:
+            self.state.balance = int(balance)
+
+    def senders(self) -> dict[str, list[dict[str, Any]]]:
+        with self.state.lock:
+            return {
+                api: [{"sendnumber": n, **entry} for n, entry in registry.items()]
+                for api, registry in (("ppurio", self.state.ppurio_senders), ("kko", self.state.kko_senders))
+            }
+
+    def _registries(self, api: str) -> list[dict[str, dict[str, Any]]]:
+        registries = {"ppurio": [self.state.ppurio_senders], "kko": [self.state.kko_senders]}
+        registries["both"] = registries["ppurio"] + registries["kko"]
+        if api not in registries:
+            raise ValueError("api must be ppurio, kko or both")
+        return registries[api]
+
+    def register_sender(
+        self, number: str, api: str = "both", comment: str | None = None, confirmed: bool = True
+    ) -> None:
+        with self.state.lock:
+            for registry in self._registries(api):
+                registry[number] = {"comment": comment, "USE_YN": "Y" if confirmed else "N"}
+
+    def unregister_sender(self, number: str, api: str = "both") -> None:
+        with self.state.lock:
+            for registry in self._registries(api):
+                registry.pop(number, None)
+
+    def replace_senders(self, api: str, numbers: list[str]) -> None:
+        with self.state.lock:
+            for registry in self._registries(api):
+                registry.clear()
+                registry.update({n: {"comment": None, "USE_YN": "Y"} for n in numbers})
+
+    def templates(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return copy.deepcopy(list(self.state.templates.values()))
+
+    def set_templates(self, templates: list[dict[str, Any]]) -> None:
+        self.state.set_templates(templates)
+
+    def add_template(self, template: dict[str, Any]) -> dict[str, Any]:
+        return self.state.upsert_template(template)
+
+    def profiles(self) -> list[str]:
+        with self.state.lock:
+            return list(self.state.profiles)
+
+    def set_profiles(self, profiles: list[str]) -> None:
+        with self.state.lock:
+            self.state.profiles = list(profiles)
+
+    def pins(self) -> dict[str, dict[str, Any]]:
+        """Issued, unconfirmed PINs by sender number, as the phone would have received them."""
+        with self.state.lock:
+            now = self.state.clock()
+            return {
+                number: {
+                    **pin,
+                    "expires_at": pin["issued_at"] + PIN_TTL_S,
+                    "expired": now - pin["issued_at"] > PIN_TTL_S,
+                }
+                for number, pin in self.state.pins.items()
+            }
+
+    def force_outcome(self, phone: str, **outcome: Any) -> None:
+        """Pin the report of messages sent to phone from now on: call_status=, rslt=, msg_rslt=, status=,
+        pending=True (the report never becomes ready)."""
+        unknown = set(outcome) - set(inspection.FORCED_KEYS)
+        if unknown:
+            raise ValueError(f"unknown outcome fields {sorted(unknown)}")
+        with self.state.lock:
+            self.state.forced[phone] = {k: (v if k == "pending" else str(v)) for k, v in outcome.items()}
+
+    def clear_outcomes(self, phone: str | None = None) -> None:
+        with self.state.lock:
+            if phone is None:
+                self.state.forced.clear()
+            else:
+                self.state.forced.pop(phone, None)
+
+    def set_outcome_mix(self, kind: str, mix: dict[str, float]) -> None:
+        self.state.set_mix(kind, mix)
+
+    def outcomes(self) -> dict[str, Any]:
+        with self.state.lock:
+            return {"forced": copy.deepcopy(self.state.forced), "mix": copy.deepcopy(self.state.mix)}
+
+    def set_faults(
+        self,
+        latency_ms: float = 0,
+        error_5xx_rate: float = 0.0,
+        timeout_rate: float = 0.0,
+        result_codes: dict[str, float] | None = None,
+        timeout_s: float = 30.0,
+    ) -> None:
+        """Replace all fault settings at once; what is not given goes back to no fault."""
+        self.state.set_faults(Faults(latency_ms, error_5xx_rate, timeout_rate, result_codes or {}, timeout_s))
+
+    def faults(self) -> dict[str, Any]:
+        with self.state.lock:
+            return self.state.faults.to_json()
+
+    def settings(self) -> dict[str, Any]:
+        with self.state.lock:
+            return {
+                "report_delay_s": self.state.report_delay_s,
+                "report_pending": self.state.report_pending,
+                "prices": dict(self.state.prices),
+            }
+
+    def configure(
+        self,
+        report_delay_s: float | None = None,
+        report_pending: str | None = None,
+        prices: dict[str, int] | None = None,
+    ) -> None:
+        with self.state.lock:
+            if report_delay_s is not None:
+                self.state.report_delay_s = float(report_delay_s)
+            if report_pending is not None:
+                self.state.report_pending = report_pending
+            if prices is not None:
+                self.state.prices.update({k: int(v) for k, v in prices.items()})
+
+
+__all__ = ["Sandbox", "SandboxConfig"]
