@@ -41,6 +41,8 @@ def send(state: State, requested_kind: str, params: Mapping[str, str], files: li
     if len(dests) > MAX_RECIPIENTS:
         raise rules.param_error(f"dest_phone: at most {MAX_RECIPIENTS} recipients")
     for dest in dests:
+        if not dest:
+            raise rules.param_error("dest_phone has an empty entry in its comma-separated list")
         rules.digits("dest_phone", dest)
     scheduled = rules.send_time("send_time", params.get("send_time"))
     send_name = params.get("send_name") or None

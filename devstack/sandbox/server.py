@@ -306,7 +306,10 @@ class Sandbox:
         host, port = server.server_address[:2]
         self.url = f"http://{host}:{port}"
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="provider-sandbox", daemon=True)
+        # A short poll interval keeps stop() fast; start/stop happen once per test.
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="provider-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
