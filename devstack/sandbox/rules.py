@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from .euckr import NotSendable, euckr_len
@@ -125,17 +124,16 @@ def sendnumber_problem(number: str) -> str | None:
         if len(number) not in (10, 11) or (number.startswith("010") and len(number) != 11):
             return "a mobile number has 10-11 digits (010: 11)"
         return None
-    if number.startswith("02"):
-        if len(number) not in (9, 10):
-            return "a Seoul (02) number has 9-10 digits including the area code"
-        return None
-    if number.startswith(_AREA_CODES):
-        if len(number) not in (10, 11):
-            return "a landline number has 10-11 digits including the area code"
-        return None
-    if re.fullmatch(r"0(15|16|18)\d+", number):
+    area = "02" if number.startswith("02") else number[:3] if number.startswith(_AREA_CODES) else None
+    if area is None:
+        return "sendnumber must be a landline with area code, a mobile number or a 15xx/16xx/18xx number"
+    if number[len(area) :][:2] in ("15", "16", "18"):
         return "no area code in front of a representative number (15xx/16xx/18xx)"
-    return "sendnumber must be a landline with area code, a mobile number or a 15xx/16xx/18xx number"
+    if area == "02" and len(number) not in (9, 10):
+        return "a Seoul (02) number has 9-10 digits including the area code"
+    if area != "02" and len(number) not in (10, 11):
+        return "a landline number has 10-11 digits including the area code"
+    return None
 
 
 def sendnumber(params: Mapping[str, str]) -> tuple[str, str]:
