@@ -157,13 +157,7 @@ class LocalAws:
         return local
 
     def stop(self) -> None:
-        if self._saved_env is not None:
-            for key, value in self._saved_env.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-            self._saved_env = None
+        self.restore_env()
         self._server.stop()
 
     def __enter__(self) -> LocalAws:
@@ -197,6 +191,17 @@ class LocalAws:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+    def restore_env(self) -> None:
+        """Put back what apply_env() changed (stop() does it too)."""
+        if self._saved_env is None:
+            return
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env = None
 
     def function_env(self, logical_id: str) -> dict[str, str]:
         """The function's environment as CloudFormation resolved it (TABLE_NAME -> the real table)."""
