@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import email.parser
 import email.policy
 import json
 import re
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -151,6 +153,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Apache-Coyote/1.1"
     sys_version = ""
+    # Headers and body go out in two writes; with Nagle on, a keep-alive client waits ~40 ms per reply.
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:
@@ -306,20 +310,24 @@ class Sandbox:
         host, port = server.server_address[:2]
         self.url = f"http://{host}:{port}"
         self._server = server
-        # A short poll interval keeps stop() fast; start/stop happen once per test.
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="provider-sandbox", daemon=True
-        )
+        self._thread = threading.Thread(target=server.serve_forever, name="provider-sandbox", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         # Wakes requests sleeping in a latency or timeout fault, so stop() never waits for them.
         self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            stopper = threading.Thread(target=server.shutdown, daemon=True)
+            stopper.start()
+            # serve_forever only sees the shutdown flag at its next poll (0.5 s); a connection wakes it now,
+            # which matters when every test starts and stops its own sandbox.
+            while stopper.is_alive():
+                with contextlib.suppress(OSError):
+                    socket.create_connection(server.server_address[:2], timeout=0.1).close()
+                stopper.join(0.01)
+            server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
