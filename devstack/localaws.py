@@ -68,8 +68,16 @@ def load_template(path: str | os.PathLike[str]) -> dict[str, Any]:
     return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_CfnLoader)
 
 
-def translate(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
+def translate(
+    template: dict[str, Any],
+    parameters: dict[str, str],
+    region: str,
+    code_uri: str = "s3://local-code/code.zip",
+) -> dict[str, Any]:
     """SAM -> plain CloudFormation, offline, exactly as the Serverless transform would do it.
+
+    Local CodeUri paths become code_uri first, as `sam package` turns them into S3 URIs: the
+    transform accepts nothing else.
 
     samtranslator.translator.transform.transform() is this, except that it takes the region from
     the process's boto3 configuration; a session with an explicit region keeps this independent of
@@ -77,6 +85,7 @@ def translate(template: dict[str, Any], parameters: dict[str, str], region: str)
     ships (the real loader would call IAM ListPolicies on AWS).
     """
     template = json.loads(json.dumps(template))  # samtranslator mutates its input
+    _point_local_code_at(template, code_uri)
     parameter_values: dict[str, Any] = dict(parameters)
     to_py27_compatible_template(template, parameter_values)
     metrics = Metrics()  # samtranslator's own timings, kept in memory; published to nowhere
@@ -269,9 +278,7 @@ class LocalAws:
         self._session = boto3.session.Session(region_name=self.region, **self._credentials)
 
     def _create_stack(self, sam_template: dict[str, Any], parameters: dict[str, str], code_path: Path) -> None:
-        code_uri = self._upload_code(code_path)
-        _point_local_code_at(sam_template, code_uri)
-        self.template = translate(sam_template, parameters, self.region)
+        self.template = translate(sam_template, parameters, self.region, self._upload_code(code_path))
 
         for_moto = json.loads(json.dumps(self.template))
         resources = for_moto["Resources"]
@@ -290,16 +297,21 @@ class LocalAws:
         if stack["StackStatus"] != "CREATE_COMPLETE":
             raise RuntimeError(f"local stack not created: {stack['StackStatus']} {stack.get('StackStatusReason')}")
         self.parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+        created: set[str] = set()
         for resource in cfn.describe_stack_resources(StackName=self.stack_name)["StackResources"]:
+            # moto lists a resource it has no model for without a logical id, and some (Lambda
+            # permissions) without a physical id.
             if "LogicalResourceId" in resource:
-                self.physical_ids[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
+                created.add(resource["LogicalResourceId"])
+                if "PhysicalResourceId" in resource:
+                    self.physical_ids[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
         self.outputs = {o["OutputKey"]: self._local_url(o["OutputValue"]) for o in stack.get("Outputs", [])}
 
         self._apply_what_moto_skipped()
         skipped = [
             f"{lid} ({r['Type']})"
             for lid, r in resources.items()
-            if lid not in self.physical_ids and self._condition_holds(r.get("Condition"))
+            if lid not in created and self._condition_holds(r.get("Condition"))
         ]
         if skipped:
             warnings.warn(f"moto's CloudFormation did not create: {', '.join(skipped)}", stacklevel=3)

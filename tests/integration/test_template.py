@@ -1,0 +1,368 @@
+"""Facts about template.yaml that `sam validate --lint` does not check (it accepts a misspelled
+FunctionResponseTypes value or a malformed rate()), read from the template and from its offline
+translation to CloudFormation."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devstack.localaws import load_template, translate
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "ap-northeast-2"
+
+# Actions with no resource-level permissions: AWS only accepts "*" for them.
+ACTIONS_REQUIRING_STAR = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "cloudwatch:PutMetricData",
+    "ssm:DescribeParameters",
+}
+
+
+@pytest.fixture(scope="module")
+def sam() -> dict[str, Any]:
+    return load_template(ROOT / "template.yaml")
+
+
+@pytest.fixture(scope="module")
+def cfn() -> dict[str, Any]:
+    return translate(load_template(ROOT / "template.yaml"), {}, REGION)
+
+
+def _functions(sam: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every SAM function's properties, with the Globals merged in underneath."""
+    globals_fn = sam.get("Globals", {}).get("Function", {})
+    return {
+        name: {**globals_fn, **r.get("Properties", {})}
+        for name, r in sam["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def _events(sam: dict[str, Any], event_types: set[str]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (fn, name, event.get("Properties", {}))
+        for fn, props in _functions(sam).items()
+        for name, event in props.get("Events", {}).items()
+        if event["Type"] in event_types
+    ]
+
+
+def _statements(cfn: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every IAM statement the stack grants (inline role policies and AWS::IAM::Policy), any branch of an If."""
+    documents = []
+    for resource in cfn["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Role":
+            documents += [p["PolicyDocument"] for p in props.get("Policies", [])]
+        elif resource["Type"] in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}:
+            documents.append(props["PolicyDocument"])
+    found = []
+    for document in documents:
+        for statement in document["Statement"]:
+            if "Fn::If" in statement:
+                found += [s for s in statement["Fn::If"][1:] if "Effect" in s]
+            else:
+                found.append(statement)
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# -- the SQS source -----------------------------------------------------------------------------
+
+
+def test_every_sqs_event_reports_batch_item_failures_exactly(sam: dict[str, Any]) -> None:
+    # Given the SQS events of every function
+    events = _events(sam, {"SQS"})
+
+    # Then each asks for partial batch responses with the exact enum value
+    assert events, "the dispatcher's SQS event is missing"
+    for fn, name, props in events:
+        assert props.get("FunctionResponseTypes") == ["ReportBatchItemFailures"], f"{fn}.{name}"
+
+
+def test_queue_visibility_timeout_is_at_least_six_function_timeouts(sam: dict[str, Any]) -> None:
+    # Given each SQS event and the queue it reads
+    for fn, name, props in _events(sam, {"SQS"}):
+        queue_id = props["Queue"]["Fn::GetAtt"][0]
+        visibility = int(sam["Resources"][queue_id]["Properties"]["VisibilityTimeout"])
+        timeout = int(_functions(sam)[fn]["Timeout"])
+
+        # Then AWS's rule for Lambda sources holds
+        assert visibility >= 6 * timeout, f"{fn}.{name}: {visibility} < 6 x {timeout}"
+
+
+def test_queue_redrives_to_the_dlq_after_max_receive_count(sam: dict[str, Any]) -> None:
+    # Given the queue's redrive policy
+    redrive = sam["Resources"]["NotificationQueue"]["Properties"]["RedrivePolicy"]
+
+    # Then it points at the DLQ, with the count from the parameter the dispatcher also gets
+    assert redrive == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["NotificationDLQ", "Arn"]},
+        "maxReceiveCount": {"Ref": "MaxReceiveCount"},
+    }
+    env = sam["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["MAX_RECEIVE_COUNT"] == {"Ref": "MaxReceiveCount"}
+    assert sam["Resources"]["NotificationDLQ"]["Properties"]["MessageRetentionPeriod"] == 1209600
+
+
+# -- schedules ------------------------------------------------------------------------------------
+
+_RATE = re.compile(r"rate\((?:1 (?:minute|hour|day)|(?:[2-9]|[1-9]\d+) (?:minutes|hours|days))\)")
+_CRON_FIELDS = [  # EventBridge: minutes hours day-of-month month day-of-week year
+    (r"[0-5]?\d", None),
+    (r"[01]?\d|2[0-3]", None),
+    (r"[1-9]|[12]\d|3[01]", r"\?|L|LW|([1-9]|[12]\d|3[01])W"),
+    (r"[1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC", None),
+    (r"[1-7]|SUN|MON|TUE|WED|THU|FRI|SAT", r"\?|L|[1-7]L|[1-7]#[1-5]"),
+    (r"19[7-9]\d|2[01]\d\d", None),
+]
+
+
+def _valid_cron_field(field: str, value: str, special: str | None) -> bool:
+    if special and re.fullmatch(special, field):
+        return True
+    item = rf"(?:\*|(?:{value})(?:-(?:{value}))?)(?:/\d+)?"
+    return re.fullmatch(rf"{item}(?:,{item})*", field) is not None
+
+
+def is_valid_schedule(expression: str) -> bool:
+    if _RATE.fullmatch(expression):
+        return True
+    match = re.fullmatch(r"cron\(([^)]*)\)", expression)
+    if not match:
+        return False
+    fields = match.group(1).split(" ")
+    if len(fields) != 6:
+        return False
+    if not all(_valid_cron_field(f, v, s) for f, (v, s) in zip(fields, _CRON_FIELDS, strict=True)):
+        return False
+    # EventBridge needs "?" in exactly one of day-of-month and day-of-week.
+    return (fields[2] == "?") != (fields[4] == "?")
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["rate(1 minute)", "rate(5 minutes)", "rate(1 hour)", "rate(12 hours)", "rate(1 day)", "cron(0/5 * * * ? *)",
+     "cron(15 10 ? * MON-FRI *)", "cron(0 18 L * ? *)", "cron(0 9 ? * 6#3 2027)"],
+)  # fmt: skip
+def test_schedule_syntax_accepts_what_eventbridge_accepts(expression: str) -> None:
+    assert is_valid_schedule(expression)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["rate(1 minutes)", "rate(5 minute)", "rate(0 minutes)", "rate(-1 minutes)", "rate(5 mins)", "rate(5minutes)",
+     "rate( 5 minutes)", "cron(0 12 * * * *)", "cron(0 12 ? * ? *)", "cron(* * * * *)", "cron(60 * * * ? *)",
+     "cron(0 24 * * ? *)", "rate(${Minutes} minutes)", "every 5 minutes"],
+)  # fmt: skip
+def test_schedule_syntax_rejects_what_eventbridge_rejects(expression: str) -> None:
+    assert not is_valid_schedule(expression)
+
+
+def _parameter_candidates(sam: dict[str, Any], name: str) -> list[str]:
+    """The values a parameter can take that are worth checking: default, allowed values, bounds."""
+    spec = sam.get("Parameters", {})[name]
+    values = [spec.get("Default"), *spec.get("AllowedValues", []), spec.get("MinValue"), spec.get("MaxValue")]
+    return sorted({str(v) for v in values if v is not None})
+
+
+def _expressions(sam: dict[str, Any], value: Any) -> list[str]:
+    """Every string a schedule value (literal, Ref or Sub of parameters) can become."""
+    if isinstance(value, str):
+        return [value]
+    if "Ref" in value:
+        return _parameter_candidates(sam, value["Ref"])
+    text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+    names = sorted(set(re.findall(r"\$\{([A-Za-z0-9]+)\}", text)))
+    results = []
+    for combo in itertools.product(*(_parameter_candidates(sam, n) for n in names)):
+        expanded = text
+        for name, candidate in zip(names, combo, strict=True):
+            expanded = expanded.replace("${" + name + "}", candidate)
+        results.append(expanded)
+    return results
+
+
+def test_every_schedule_expression_is_valid_for_every_parameter_value(sam: dict[str, Any], cfn: dict[str, Any]) -> None:
+    # Given every schedule: SAM Schedule/ScheduleV2 events and the rules they translate to
+    values = [p.get("Schedule", p.get("ScheduleExpression")) for _, _, p in _events(sam, {"Schedule", "ScheduleV2"})]
+    for resource in cfn["Resources"].values():
+        if resource["Type"] in {"AWS::Events::Rule", "AWS::Scheduler::Schedule"}:
+            values.append(resource["Properties"].get("ScheduleExpression"))
+
+    # Then each one, with any parameter at its default, allowed values or bounds, is valid
+    for value in filter(None, values):
+        for expression in _expressions(sam, value):
+            assert is_valid_schedule(expression), expression
+
+
+# -- the table -----------------------------------------------------------------------------------
+
+
+def test_records_table_has_the_sparse_pending_index(sam: dict[str, Any]) -> None:
+    # Given the records table
+    props = sam["Resources"]["RecordsTable"]["Properties"]
+
+    # Then the key is id, and the pending index is keyed by poll_shard / next_poll_at
+    types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    assert types == {"id": "S", "poll_shard": "S", "next_poll_at": "N"}
+    assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "pending"
+    assert index["KeySchema"] == [
+        {"AttributeName": "poll_shard", "KeyType": "HASH"},
+        {"AttributeName": "next_poll_at", "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_records_expire_through_ttl_on_expires_at(sam: dict[str, Any]) -> None:
+    props = sam["Resources"]["RecordsTable"]["Properties"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_records_table_is_encrypted_recoverable_and_retained(sam: dict[str, Any]) -> None:
+    table = sam["Resources"]["RecordsTable"]
+    assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}
+    assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+# -- permissions ---------------------------------------------------------------------------------
+
+
+def test_no_policy_grants_every_resource_except_where_aws_requires_it(cfn: dict[str, Any]) -> None:
+    # Given every statement the stack grants
+    for statement in _statements(cfn):
+        # Then "*" appears only for actions that have no resource-level permissions
+        if "*" in _as_list(statement.get("Resource", [])):
+            assert set(_as_list(statement["Action"])) <= ACTIONS_REQUIRING_STAR, statement
+
+
+def test_secrets_are_readable_only_by_their_two_parameter_arns(cfn: dict[str, Any]) -> None:
+    # Given the SSM and KMS statements
+    ssm = [s for s in _statements(cfn) if any(a.startswith("ssm:") for a in _as_list(s["Action"]))]
+    kms = [s for s in _statements(cfn) if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
+    arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${%s}"
+    expected = [{"Fn::Sub": arn % "ProviderKeyParameterName"}, {"Fn::Sub": arn % "ProviderClientIdParameterName"}]
+
+    # Then reading is limited to the two parameters (names start with "/", so no "parameter/${...}")
+    (read,) = ssm
+    assert sorted(_as_list(read["Action"])) == ["ssm:GetParameter", "ssm:GetParameters"]
+    assert read["Resource"] == expected
+    # And decrypting is only through SSM, for those parameters
+    (decrypt,) = kms
+    assert _as_list(decrypt["Action"]) == ["kms:Decrypt"]
+    condition = decrypt["Condition"]["StringEquals"]
+    assert condition["kms:ViaService"] == {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}
+    assert condition["kms:EncryptionContext:PARAMETER_ARN"] == expected
+
+
+def test_parameter_names_must_start_with_a_slash(sam: dict[str, Any]) -> None:
+    for name in ("ProviderKeyParameterName", "ProviderClientIdParameterName"):
+        spec = sam["Parameters"][name]
+        assert spec["AllowedPattern"].startswith("^/"), name
+        assert re.fullmatch(spec["AllowedPattern"], spec["Default"]), name
+
+
+def test_attachment_reads_are_granted_only_when_a_bucket_is_configured(cfn: dict[str, Any]) -> None:
+    # Given the dispatcher's policy
+    statements = cfn["Resources"]["DispatcherFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    s3 = [s for s in statements if "Fn::If" in s]
+
+    # Then s3:GetObject sits behind HasAttachmentBucket, on that bucket's objects only
+    (conditional,) = s3
+    condition, granted, otherwise = conditional["Fn::If"]
+    assert condition == "HasAttachmentBucket"
+    assert granted["Action"] == "s3:GetObject"
+    assert granted["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::${AttachmentBucketName}/*"}
+    assert otherwise == {"Ref": "AWS::NoValue"}
+    assert cfn["Conditions"]["HasAttachmentBucket"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AttachmentBucketName"}, ""]}]
+    }
+    assert not any("s3:" in str(s.get("Action")) for s in statements if "Fn::If" not in s)
+
+
+# -- configuration -------------------------------------------------------------------------------
+
+
+def _documented_env_vars() -> set[str]:
+    """The variables in docs/architecture.md's "Function configuration" table."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("## Function configuration", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for line in section.splitlines():
+        if line.startswith("|"):
+            first_cell = line.split("|")[1]
+            names.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", first_cell))
+    return names
+
+
+def test_every_documented_env_var_is_set_for_every_function(sam: dict[str, Any]) -> None:
+    # Given the variables the architecture page documents
+    documented = _documented_env_vars()
+    assert {"TABLE_NAME", "PROVIDER_KEY_PARAM", "POWERTOOLS_SERVICE_NAME"} <= documented
+
+    # Then every function gets all of them
+    for name, props in _functions(sam).items():
+        env = set(props["Environment"]["Variables"])
+        assert documented <= env, f"{name} lacks {sorted(documented - env)}"
+
+
+def test_dispatcher_runs_the_documented_handler_on_arm64_python311(sam: dict[str, Any]) -> None:
+    dispatcher = _functions(sam)["DispatcherFunction"]
+    assert dispatcher["Handler"] == "notifier.handlers.dispatcher.handler"
+    assert (dispatcher["Runtime"], dispatcher["Architectures"]) == ("python3.11", ["arm64"])
+    assert dispatcher["CodeUri"] == "src/"
+
+
+def test_alarms_watch_the_dlq_and_unknown_outcomes(sam: dict[str, Any]) -> None:
+    alarms = {k: r["Properties"] for k, r in sam["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    by_metric = {(a["Namespace"], a["MetricName"]): a for a in alarms.values()}
+
+    dlq = by_metric["AWS/SQS", "ApproximateNumberOfMessagesVisible"]
+    assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["NotificationDLQ", "QueueName"]}}]
+    assert (dlq["ComparisonOperator"], dlq["Threshold"]) == ("GreaterThanThreshold", 0)
+
+    unknown = by_metric["Notifier", "Unknown"]
+    assert unknown["Dimensions"] == [{"Name": "service", "Value": "notifier"}]
+    assert (unknown["Statistic"], unknown["Period"], unknown["Threshold"]) == ("Sum", 300, 0)
+
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_outputs_name_what_producers_and_operators_need(sam: dict[str, Any]) -> None:
+    assert {
+        "QueueUrl",
+        "QueueArn",
+        "DeadLetterQueueUrl",
+        "TableName",
+        "DispatcherFunctionName",
+        "AlarmTopicArn",
+    } <= set(sam["Outputs"])
+
+
+def test_samconfig_deploys_the_dev_stack_to_seoul() -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+    deploy = config["default"]["deploy"]["parameters"]
+    assert config["version"] == 0.1
+    assert config["default"]["global"]["parameters"]["stack_name"] == "kr-notifier-dev"
+    assert (deploy["region"], deploy["capabilities"], deploy["resolve_s3"]) == (
+        "ap-northeast-2",
+        "CAPABILITY_IAM",
+        True,
+    )
+    assert config["default"]["validate"]["parameters"]["lint"] is True
