@@ -116,7 +116,7 @@ def _post_outcomes(sandbox: Sandbox, body: Any) -> dict[str, Any]:
         if body.get("clear"):
             sandbox.clear_outcomes(phone)
         else:
-            unknown = set(body) - {"phone", *FORCED_KEYS}
+            unknown = set(body) - {"phone", "mix", "clear", *FORCED_KEYS}
             if unknown:
                 raise BadRequest(f"unknown outcome fields {sorted(unknown)}; use {FORCED_KEYS}")
             sandbox.force_outcome(phone, **{k: body[k] for k in FORCED_KEYS if k in body})
