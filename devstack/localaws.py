@@ -19,6 +19,7 @@ import logging
 import os
 import random
 import re
+import threading
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -122,6 +123,7 @@ class LocalAws:
         self._credentials: dict[str, str] = dict(_BOOT_CREDENTIALS)
         self._session = boto3.session.Session(region_name=region, **_BOOT_CREDENTIALS)
         self._saved_env: dict[str, str | None] | None = None
+        self._session_lock = threading.Lock()
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -178,7 +180,9 @@ class LocalAws:
     # -- public API ---------------------------------------------------------------------------
 
     def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self.endpoint_url)
+        # A boto3 Session is not safe to create clients from in several threads at once.
+        with self._session_lock:
+            return self._session.client(service, endpoint_url=self.endpoint_url)
 
     def apply_env(self) -> None:
         """Point unmodified boto3 / Powertools code in this process at moto (undone by stop())."""
