@@ -39,7 +39,7 @@ def pad(s: str, n: int) -> str:
     return s + " " * (n - width(s))
 
 
-COLUMNS = (("id", 38), ("asked", 8), ("used", 8), ("status", 10), ("cmid", 22), ("reason", 70))
+COLUMNS = (("id", 46), ("asked", 8), ("used", 8), ("status", 10), ("cmid", 22), ("reason", 70))
 
 
 def row(rec: dict[str, Any]) -> list[str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .esm import BatchOutcome, SqsEventSource
+from .esm import BatchOutcome, LambdaContext, SqsEventSource
 from .localaws import LocalAws
 from .sandbox import Sandbox, SandboxConfig
 
@@ -27,6 +27,8 @@ KEY_PARAM = "/notifier/dev/provider/api-key"
 CLIENT_ID_PARAM = "/notifier/dev/provider/client-id"
 CLIENT_ID = "notifier-dev"
 DISPATCHER = "DispatcherFunction"
+# Every key handed to a local stack, so the test suite can prove none of them is ever logged.
+ISSUED_KEYS: set[str] = set()
 
 
 @dataclass
@@ -51,6 +53,7 @@ class LocalStack:
     ) -> LocalStack:
         # A fresh random key per stack: tests prove it never appears in any log, so it must be unguessable.
         api_key = "sbx-" + secrets.token_urlsafe(24)
+        ISSUED_KEYS.add(api_key)
         sandbox = Sandbox(SandboxConfig(api_key=api_key, client_id=CLIENT_ID, **(sandbox_config or {}))).start()
         try:
             params = {
@@ -92,6 +95,25 @@ class LocalStack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def reconfigure(self, **env: str) -> None:
+        """A new "container" with changed environment variables (as a Lambda configuration update)."""
+        self.env.update(env)
+        os.environ.update(env)
+        from notifier.handlers import dispatcher
+
+        dispatcher.app.cache_clear()
+
+    def context(self) -> LambdaContext:
+        """A Lambda context for invoking the handler directly, with the function's real timeout."""
+        return LambdaContext(
+            function_name=self.source["function_name"],
+            region=self.aws.region,
+            account_id=self.aws.account_id,
+            memory_limit_in_mb=self.source["memory_limit_in_mb"],
+            timeout_s=self.source["function_timeout_s"],
+            log_group_name=self.source["log_group_name"],
+        )
 
     # ---------------------------------------------------------------- the queue
     @property

@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 # A Korean number standing alone (not inside a longer digit run such as a cmid or a timestamp).
-_PHONE = re.compile(r"(?<!\d)(0\d{2})(\d{2,4})(\d{4})(?!\d)")
+_PHONE = re.compile(r"(?<![\d-])(0\d{2}[-. ]?)(\d{2,4})([-. ]?\d{4})(?![\d-])")
 _secrets: set[str] = set()
 _lock = threading.Lock()
 

@@ -1,0 +1,46 @@
+"""The log safety net: secrets and whole phone numbers never leave a log line."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from notifier.observability import ScrubbingFormatter, register_secret, scrub
+
+
+def test_a_registered_secret_is_replaced_in_every_line():
+    # Given a secret that was registered when credentials were loaded
+    register_secret("k3y-Sup3r-S3cret-value")
+    # When a line carries it anywhere
+    line = scrub('{"error":"auth failed for k3y-Sup3r-S3cret-value at /x"}')
+    # Then only *** remains
+    assert line == '{"error":"auth failed for *** at /x"}'
+
+
+def test_phone_numbers_are_masked_but_cmids_and_timestamps_are_not():
+    line = scrub("to 01012345678 and 0212345678, cmid 20261123034659000001, at 20261201090000, epoch 1795000000")
+    assert line == "to 010****5678 and 021***5678, cmid 20261123034659000001, at 20261201090000, epoch 1795000000"
+
+
+def test_the_powertools_formatter_scrubs_extras_and_exception_texts():
+    # Given a Powertools-formatted logger
+    register_secret("an0ther-secret-key")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(ScrubbingFormatter())
+    log = logging.getLogger("test.scrub")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    # When a careless caller logs the key and a number in extras and in an exception
+    try:
+        raise ValueError("bad key an0ther-secret-key for 010-9999-8888")
+    except ValueError:
+        log.exception("failed", extra={"to": "01099998888", "key": "an0ther-secret-key"})
+    # Then the JSON line holds neither
+    out = stream.getvalue()
+    record = json.loads(out)
+    assert record["to"] == "010****8888" and record["key"] == "***"
+    assert "an0ther-secret-key" not in out and "01099998888" not in out
+    assert "010-****-8888" in record["exception"] and "9999" not in record["exception"]
