@@ -65,6 +65,9 @@ def build_config(argv: list[str] | None = None) -> SandboxConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
+    done = threading.Event()
+    # Installed before the URL is printed: whoever reads the URL may terminate us at once.
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
     sandbox = Sandbox(build_config(argv)).start()
     print(sandbox.url, flush=True)
     print(
@@ -73,8 +76,6 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
         done.wait()
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from devstack.sandbox.__main__ import build_config
@@ -148,8 +149,6 @@ def test_running_the_module_prints_the_url_and_serves_until_terminated() -> None
     try:
         url = process.stdout.readline().strip() if process.stdout else ""
         assert url.startswith("http://127.0.0.1:")
-        import urllib.request
-
         with urllib.request.urlopen(f"{url}/_sandbox/") as response:
             assert json.loads(response.read())["client_id"] == "C"
     finally:
