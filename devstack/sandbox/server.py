@@ -125,7 +125,8 @@ def parse_form(content_type: str, body: bytes) -> tuple[dict[str, str], list[Upl
             name = part.get_param("name", header="content-disposition")
             if not isinstance(name, str):
                 continue
-            data = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
             filename = part.get_filename()
             if filename is not None or name.lower() in ("file", "smsexcel"):
                 files.append(Upload(name.lower(), filename or "", part.get_content_type(), data))
@@ -176,7 +177,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -297,6 +298,7 @@ class Sandbox:
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._address = ("", 0)
         self.url = ""
 
     # --- life cycle ----------------------------------------------------------------------------
@@ -307,8 +309,8 @@ class Sandbox:
         self._stopping.clear()
         server = _Server((self.config.host, self.config.port), _RequestHandler)
         server.sandbox = self
-        host, port = server.server_address[:2]
-        self.url = f"http://{host}:{port}"
+        self._address = (str(server.server_address[0]), int(server.server_address[1]))
+        self.url = f"http://{self._address[0]}:{self._address[1]}"
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="provider-sandbox", daemon=True)
         self._thread.start()
@@ -325,7 +327,7 @@ class Sandbox:
             # which matters when every test starts and stops its own sandbox.
             while stopper.is_alive():
                 with contextlib.suppress(OSError):
-                    socket.create_connection(server.server_address[:2], timeout=0.1).close()
+                    socket.create_connection(self._address, timeout=0.1).close()
                 stopper.join(0.01)
             server.server_close()
         if self._thread is not None:
