@@ -76,15 +76,16 @@ def test_a_json_body_is_not_form_data_so_required_fields_are_missing(api: Api) -
     assert "send_phone is required" in body["result_message"]
 
 
-def test_replies_are_json_utf8_with_cors_header(api: Api) -> None:
+def test_replies_are_utf8_json_with_the_cors_header_and_korean_left_unescaped(api: Api) -> None:
+    api.sandbox.set_balance(0)
     response = api.raw(
         "POST",
         "/ppurio/1/message/sms/{client_id}",
-        {"send_phone": "02-1234-5678", "dest_phone": PHONE, "msg_body": "x"},
+        {"send_phone": SENDER, "dest_phone": PHONE, "msg_body": "x"},
     )
-    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.headers["Content-Type"] == "application/json;charset=UTF-8"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert "숫자" not in response.data.decode("utf-8")  # decodable as UTF-8
+    assert "잔금 부족" in response.data.decode("utf-8")
 
 
 def test_an_unknown_path_is_http_404(api: Api) -> None:
