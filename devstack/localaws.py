@@ -19,7 +19,11 @@ import logging
 import os
 import random
 import re
+import socket
+import subprocess
+import sys
 import threading
+import time
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -107,10 +111,52 @@ def _aws_managed_policy_map() -> dict[str, str]:
     return {name: f"arn:aws:iam::aws:policy{p.get('Path', '/')}{name}" for name, p in policies.items()}
 
 
+class MotoProcess:
+    """moto server in a child process, with ThreadedMotoServer's start/stop/get_host_and_port."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._port = 0
+
+    def start(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self._port = s.getsockname()[1]
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self._port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self._port), timeout=0.2):
+                    return
+            except OSError:
+                if self._proc.poll() is not None:
+                    raise RuntimeError("moto server exited at start") from None
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("moto server did not listen within 30 s")
+
+    def get_host_and_port(self) -> tuple[str, int]:
+        return "127.0.0.1", self._port
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+
+
 class LocalAws:
     """A moto server on loopback holding the resources that template.yaml declares."""
 
-    def __init__(self, server: ThreadedMotoServer, endpoint_url: str, region: str, account_id: str) -> None:
+    def __init__(
+        self, server: ThreadedMotoServer | MotoProcess, endpoint_url: str, region: str, account_id: str
+    ) -> None:
         self._server = server
         self.endpoint_url = endpoint_url
         self.region = region
@@ -134,8 +180,13 @@ class LocalAws:
         parameters: dict[str, str] | None = None,
         region: str = "ap-northeast-2",
         code_dir: str | os.PathLike[str] = "src",
+        separate_process: bool = False,
     ) -> LocalAws:
         """Start moto server and create the template's stack in it.
+
+        separate_process runs moto server as its own process: its request handling then no longer
+        competes with the caller's threads for this interpreter's GIL, as real AWS would not. The
+        benchmark needs that; tests and `make run` do not.
 
         code_dir (relative to the template's folder unless absolute) is packaged as the code of
         every function whose CodeUri is a local path: moto never runs it, but it wants a real
@@ -152,7 +203,10 @@ class LocalAws:
         werkzeug_log = logging.getLogger("werkzeug")
         if werkzeug_log.level == logging.NOTSET:
             werkzeug_log.setLevel(logging.WARNING)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server: ThreadedMotoServer | MotoProcess
+        server = (
+            MotoProcess() if separate_process else ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        )
         server.start()
         host, port = server.get_host_and_port()
         # moto keeps its state per process, not per server: a fresh account for every LocalAws keeps

@@ -50,6 +50,7 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
         sandbox_config: dict[str, Any] | None = None,
         log_stream: io.TextIOBase | None = None,
+        moto_process: bool = False,
     ) -> LocalStack:
         # A fresh random key per stack: tests prove it never appears in any log, so it must be unguessable.
         api_key = "sbx-" + secrets.token_urlsafe(24)
@@ -63,7 +64,7 @@ class LocalStack:
                 "ProviderClientIdParameterName": CLIENT_ID_PARAM,
                 **(parameters or {}),
             }
-            aws = LocalAws.start(ROOT / "template.yaml", parameters=params)
+            aws = LocalAws.start(ROOT / "template.yaml", parameters=params, separate_process=moto_process)
         except BaseException:
             sandbox.stop()
             raise

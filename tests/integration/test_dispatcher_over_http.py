@@ -57,7 +57,7 @@ def sqs_event(stack, *bodies: str, receive_count: int = 1) -> dict[str, Any]:
                     "ApproximateFirstReceiveTimestamp": "1795000000001",
                 },
                 "messageAttributes": {},
-                "md5OfBody": hashlib.md5(b.encode()).hexdigest(),  # noqa: S324
+                "md5OfBody": hashlib.md5(b.encode()).hexdigest(),
                 "eventSource": "aws:sqs",
                 "eventSourceARN": stack.source["queue_arn"],
                 "awsRegion": stack.aws.region,

@@ -1,0 +1,128 @@
+"""`make bench`: figures and ratios, never a pass/fail (machines here are shared and noisy).
+
+Dispatcher: the real handler on Lambda-shaped batches of 10 and 100 messages against moto server
+and the sandbox at a fixed provider latency; wall time per batch against one provider round trip.
+Cold start: the import time of the handler module in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+from .memstore import InMemoryRecords
+from .samples import sqs_record
+from .stack import ROOT, LocalStack
+
+
+def _batch(n: int, tag: str) -> dict[str, Any]:
+    bodies = [
+        json.dumps({"id": f"bench-{tag}-{i}-{uuid.uuid4().hex[:8]}", "to": "01012345678", "text": "벤치마크 메시지"})
+        for i in range(n)
+    ]
+    return {"Records": [sqs_record(b, i) for i, b in enumerate(bodies)]}
+
+
+def _round_trip_ms(stack: LocalStack, repeats: int) -> float:
+    """One provider call from this process, the way the dispatcher makes it (pooled, warm)."""
+    from notifier.handlers.dispatcher import app
+    from notifier.ports import TextMessage
+
+    provider = app().dispatcher.provider
+    samples = []
+    for _ in range(repeats):
+        msg = TextMessage(kind="sms", dest_phone="01012345678", send_phone="0212345678", msg_body="rt")
+        t = time.perf_counter()
+        provider.send_text(msg)
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples)
+
+
+def _ddb_call_ms(repeats: int) -> float:
+    from notifier.handlers.dispatcher import app
+
+    records = app().dispatcher.records
+    samples = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        records.get(f"missing-{uuid.uuid4().hex}")
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples)
+
+
+def _handler_ms(stack: LocalStack, n: int, repeats: int) -> tuple[float, int]:
+    samples = []
+    failures = 0
+    for r in range(repeats):
+        event = _batch(n, f"{n}-{r}")
+        t = time.perf_counter()
+        resp = stack.handler(event, stack.context())
+        samples.append((time.perf_counter() - t) * 1000)
+        failures += len(resp["batchItemFailures"])
+    return statistics.median(samples), failures
+
+
+def _import_ms(repeats: int) -> float:
+    code = (
+        "import time,sys; t=time.perf_counter(); import notifier.handlers.dispatcher; "
+        "sys.stdout.write(str((time.perf_counter()-t)*1000))"
+    )
+    samples = []
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        samples.append(float(out))
+    return statistics.median(samples)
+
+
+def dispatcher_bench(latency_ms: int, repeats: int) -> None:
+    # moto in its own process: in-process it would compete with the handler's threads for the GIL,
+    # a cost that real DynamoDB, across the network, does not impose.
+    with LocalStack.start(log_stream=io.StringIO(), parameters={"SendConcurrency": "10"}, moto_process=True) as stack:
+        stack.sandbox.set_faults(latency_ms=latency_ms)
+        stack.handler(_batch(2, "warm"), stack.context())  # cold start: SSM, pools, imports
+        rt = _round_trip_ms(stack, repeats * 3)
+        print(f"provider round trip (sandbox latency {latency_ms} ms): median {rt:.0f} ms")
+        ddb_ms = _ddb_call_ms(repeats * 4)
+        print(f"one DynamoDB call to moto server: median {ddb_ms:.1f} ms of moto's own CPU (2 per message)")
+        print()
+        print(f"{'batch':>6}  {'records in moto server':>24}  {'records in memory':>22}  {'sequential':>11}")
+        print(f"{'':>6}  {'wall':>10} {'÷ round trip':>13}  {'wall':>8} {'÷ round trip':>13}  {'would be':>11}")
+        from notifier.handlers.dispatcher import app
+
+        d = app().dispatcher
+        for n in (1, 10, 100):
+            moto_ms, f1 = _handler_ms(stack, n, repeats)
+            real_store = d.records
+            d.records = InMemoryRecords()  # the same handler, dispatcher and provider client
+            try:
+                mem_ms, f2 = _handler_ms(stack, n, repeats)
+            finally:
+                d.records = real_store
+            note = f"  ({f1 + f2} item failures!)" if f1 + f2 else ""
+            print(
+                f"{n:>6}  {moto_ms:>7.0f} ms {moto_ms / rt:>12.2f}×  {mem_ms:>5.0f} ms {mem_ms / rt:>12.2f}×"
+                f"  {n * rt:>8.0f} ms{note}"
+            )
+        print(f"concurrency per batch: SEND_CONCURRENCY={stack.env.get('SEND_CONCURRENCY')}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    ap.add_argument("--latency-ms", type=int, default=100)
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args(argv)
+    print(f"cold start: importing the dispatcher handler takes {_import_ms(3):.0f} ms (median of 3)")
+    print()
+    dispatcher_bench(args.latency_ms, args.repeats)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
