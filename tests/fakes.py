@@ -44,3 +44,13 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class RecordedEvents:
+    def __init__(self) -> None:
+        self.published: list[dict] = []
+        self.lock = threading.Lock()
+
+    def publish(self, record: dict) -> None:
+        with self.lock:
+            self.published.append(dict(record))

@@ -35,6 +35,7 @@ from .ports import (
     MessagingProvider,
     RecordStore,
     SendResult,
+    TerminalEvents,
     TextMessage,
 )
 
@@ -105,6 +106,7 @@ class Dispatcher:
         provider: MessagingProvider,
         settings: Settings,
         attachments: AttachmentStore | None = None,
+        events: TerminalEvents | None = None,
         clock: Callable[[], float] = time.time,
         new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
@@ -112,6 +114,7 @@ class Dispatcher:
         self.provider = provider
         self.settings = settings
         self.attachments = attachments
+        self.events = events
         self.clock = clock
         self.new_token = new_token
 
@@ -178,6 +181,7 @@ class Dispatcher:
         if existing is not None:
             return self._duplicate(record_id, existing)
         log.warning("rejected", extra={"record_id": record_id, "reason": reason})
+        self._publish(item)
         return Outcome("ack", "rejected", record_id, Status.REJECTED.value, reason)
 
     def _config_problem(self, event: Event) -> str | None:
@@ -281,6 +285,7 @@ class Dispatcher:
             expect={"status": Status.SENDING.value, "claim_token": existing.get("claim_token")},
         ):
             log.error("unknown outcome", extra={"record_id": record_id, "reason": reason})
+            self._publish_current(record_id)
             return Outcome("ack", "unknown", record_id, Status.UNKNOWN.value, reason)
         return self._duplicate(record_id, self.records.get(record_id) or existing)
 
@@ -399,3 +404,17 @@ class Dispatcher:
         )
         if not ok:
             log.error("claim lost before settling", extra={"record_id": rid, "status": status.value})
+        else:
+            self._publish_current(rid)
+
+    # ---------------------------------------------------------------- telling the application
+    def _publish(self, record: dict[str, Any]) -> None:
+        # Only the writer that won the conditional transition gets here: one event per transition.
+        if self.events is not None:
+            self.events.publish(record)
+
+    def _publish_current(self, record_id: str) -> None:
+        if self.events is not None:
+            record = self.records.get(record_id)
+            if record is not None:
+                self.events.publish(record)

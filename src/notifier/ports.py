@@ -74,3 +74,9 @@ class RecordStore(Protocol):
         expect: dict[str, Any] | None = None,
         expect_absent: tuple[str, ...] | list[str] = (),
     ) -> bool: ...
+
+
+class TerminalEvents(Protocol):
+    """Tells the application that a record reached a terminal status (once per transition)."""
+
+    def publish(self, record: dict[str, Any]) -> None: ...

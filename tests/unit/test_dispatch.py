@@ -11,12 +11,12 @@ import pytest
 
 from notifier.dispatch import Dispatcher, Inbound, Settings
 from notifier.ports import AttachmentError, SendResult
-from tests.fakes import Clock, InMemoryRecords, ScriptedProvider, accepted
+from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedProvider, accepted
 
 SENDER = "0212345678"
 
 
-def make(provider=None, *, records=None, clock=None, attachments=None, bucket="", max_receive=3):
+def make(provider=None, *, records=None, clock=None, attachments=None, bucket="", max_receive=3, events=None):
     records = records or InMemoryRecords()
     provider = provider or ScriptedProvider(accepted())
     clock = clock or Clock()
@@ -25,6 +25,7 @@ def make(provider=None, *, records=None, clock=None, attachments=None, bucket=""
         provider=provider,
         settings=Settings(default_sender=SENDER, max_receive_count=max_receive, attachment_bucket=bucket),
         attachments=attachments,
+        events=events,
         clock=clock,
     )
     return d, records, provider, clock
@@ -339,3 +340,37 @@ def test_mms_from_a_bucket_other_than_the_configured_one_is_rejected():
     assert records.get("order-1-shipped")["reason"] == (
         "attachments[0].s3: bucket 'elsewhere' is not the configured attachment bucket 'media'"
     )
+
+
+# ------------------------------------------------------------------ telling the application
+
+
+def test_each_terminal_transition_at_dispatch_publishes_one_event_and_a_send_publishes_none():
+    events = RecordedEvents()
+    lost = SendResult("unknown", "timeout", "lost")
+    d, records, provider, clock = make(ScriptedProvider(accepted(), lost), events=events)
+    # Given one accepted send, one rejected event, one lost reply, and a duplicate of the rejection
+    d.handle(msg(event(id="ok"), clock=clock))
+    d.handle(msg(event(id="bad", to="1"), clock=clock))
+    d.handle(msg(event(id="bad", to="1"), message_id="m-2", clock=clock))
+    d.handle(msg(event(id="lost"), clock=clock))
+    # Then exactly one event per terminal transition, carrying the record's reason and metadata
+    assert [(e["id"], e["status"]) for e in events.published] == [("bad", "rejected"), ("lost", "unknown")]
+    assert events.published[0]["reason"].startswith("to: ")
+
+
+def test_concurrent_duplicate_rejections_publish_a_single_event():
+    events = RecordedEvents()
+    d, records, provider, clock = make(events=events)
+    gate = threading.Barrier(6, timeout=5)
+
+    def run(i: int) -> None:
+        gate.wait()
+        d.handle(msg(event(to="12"), message_id=f"m-{i}", clock=clock))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(events.published) == 1

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..adapters.apistore import ApiStoreHttp, Credentials, PpurioProvider, new_pool
 from ..adapters.dynamo import DynamoRecords
+from ..adapters.events import EventBridgePublisher
 from ..adapters.secrets import SsmCredentials
 from ..dispatch import Dispatcher, Settings
 from ..observability import register_secret
@@ -28,6 +29,7 @@ class Wiring:
     concurrency: int
     connect_timeout: float
     read_timeout: float
+    event_bus: str = "default"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Wiring:
@@ -49,6 +51,7 @@ class Wiring:
             concurrency=max(1, int(env.get("SEND_CONCURRENCY") or 10)),
             connect_timeout=float(env.get("PROVIDER_CONNECT_TIMEOUT") or 3),
             read_timeout=float(env.get("PROVIDER_READ_TIMEOUT") or 10),
+            event_bus=env.get("EVENT_BUS_NAME") or "default",
         )
 
     def _client(self, service: str) -> Any:
@@ -83,6 +86,10 @@ class Wiring:
     def records(self) -> DynamoRecords:
         return DynamoRecords(self._client("dynamodb"), self.table_name)
 
+    @cached_property
+    def events(self) -> EventBridgePublisher:
+        return EventBridgePublisher(self._client("events"), self.event_bus)
+
     def dispatcher(self) -> Dispatcher:
         attachments = None
         if self.settings.attachment_bucket:
@@ -94,4 +101,5 @@ class Wiring:
             provider=PpurioProvider(self.http),
             settings=self.settings,
             attachments=attachments,
+            events=self.events,
         )
