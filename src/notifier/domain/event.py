@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -16,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -33,6 +35,8 @@ MAX_BUTTONS = 5
 METADATA_MAX_BYTES = 2048
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>.+)$")
 _PLACEHOLDER = re.compile(r"#\{([^{}]+)\}")
+_KST = timezone(timedelta(hours=9))
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def _recipient(v: str) -> str:
@@ -61,7 +65,8 @@ def _check_text(value: str, field: str, limit: int | None) -> None:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # No populate_by_name: "from_" is not a field of the contract and must be rejected like any typo.
+    model_config = ConfigDict(extra="forbid")
 
 
 class Button(_Strict):
@@ -135,7 +140,7 @@ class Event(_Strict):
     send_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with offset; past = now")
     alimtalk: AlimTalk | None = None
     attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
-    test: bool = False
+    test: StrictBool = False  # strict: "yes" or 1 is not a boolean in the JSON Schema either
     on_unsendable: Literal["reject", "replace"] = Field(
         default="reject", description='"replace" sends "?" for characters outside EUC-KR'
     )
@@ -146,6 +151,41 @@ class Event(_Strict):
     def _printable(cls, v: str) -> str:
         if not v.isprintable() or v != v.strip():
             raise ValueError("must be printable with no leading or trailing spaces")
+        return v
+
+    @field_validator("send_at", mode="before")
+    @classmethod
+    def _iso_string(cls, v: Any) -> Any:
+        # Pydantic alone would also take 1764547200 or "1764547200" as a Unix time; the JSON Schema says
+        # a date-time string, and the model must not accept more than the schema.
+        if v is None or isinstance(v, datetime):
+            return v
+        if not isinstance(v, str) or not _ISO_DATE.match(v):
+            raise ValueError(
+                "must be an ISO 8601 date-time string with a timezone offset, e.g. 2026-12-01T09:00:00+09:00"
+            )
+        return v
+
+    @field_validator("send_at")
+    @classmethod
+    def _representable(cls, v: datetime | None) -> datetime | None:
+        # The provider takes yyyyMMddHHmmss in Korea time; a moment that has no such date would crash
+        # the conversion later, so it is an invalid event now.
+        if v is not None:
+            try:
+                v.astimezone(_KST)
+            except OverflowError:
+                raise ValueError("out of range: in Korea time it must fall within the years 1 to 9999") from None
+        return v
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _flat(cls, v: Any) -> Any:
+        # One clear reason instead of one line per member of the value union (str, int, float, bool).
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if x is not None and not isinstance(x, str | int | float | bool):
+                    raise ValueError(f"value of {k!r} must be a string, number, boolean or null (metadata is flat)")
         return v
 
     @field_validator("metadata")
@@ -165,6 +205,11 @@ class Event(_Strict):
             for f in ("text", "subject", "to_name", "from_name"):
                 if isinstance(data.get(f), str):
                     data[f] = euckr.replace_unsendable(data[f])
+            if isinstance(data.get("alimtalk"), dict):
+                data["alimtalk"] = alimtalk = dict(data["alimtalk"])
+                for f in ("fallback_text", "fallback_subject"):
+                    if isinstance(alimtalk.get(f), str):
+                        alimtalk[f] = euckr.replace_unsendable(alimtalk[f])
         return data
 
     @model_validator(mode="after")
@@ -219,7 +264,12 @@ def format_errors(exc: ValidationError) -> str:
     """One line naming each field and the rule it broke, for the record and the producer."""
     parts: list[str] = []
     for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-after", "literal")))
+        # A producer's key may hold a newline or a control character: repr keeps the reason one line.
+        loc = ".".join(
+            str(p) if str(p).isprintable() else repr(str(p))
+            for p in err["loc"]
+            if not str(p).startswith(("function-after", "literal"))
+        )
         msg = err["msg"]
         kind = err["type"]
         if kind == "extra_forbidden":

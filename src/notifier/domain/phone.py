@@ -80,7 +80,12 @@ def sender(raw: str) -> str:
 
 
 def mask(digits: str) -> str:
-    """010****5678: enough to tell numbers apart in logs, not enough to call anyone."""
-    if len(digits) < 7:
+    """010****5678: enough to tell numbers apart in logs, not enough to call anyone.
+
+    At least four digits are always hidden: the head shrinks for shorter numbers (02****5678),
+    and a number of fewer than 8 digits is hidden whole.
+    """
+    if len(digits) < 8:
         return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    head = min(3, len(digits) - 8)
+    return digits[:head] + "*" * (len(digits) - head - 4) + digits[-4:]
