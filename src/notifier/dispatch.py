@@ -18,23 +18,28 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from .domain import phone
+from .domain.alimtalk import CheckFailure, check, fallback_text, provider_fallback, wire_buttons
 from .domain.event import Event, format_errors
-from .domain.plan import Plan, plan
+from .domain.plan import Plan, plan, sms_or_lms
 from .domain.status import Status
 from .ports import (
+    AlimTalkMessage,
+    AlimTalkProvider,
     AttachmentError,
     AttachmentStore,
     File,
     MessagingProvider,
     RecordStore,
     SendResult,
+    TemplateSource,
+    TemplatesUnavailable,
     TerminalEvents,
     TextMessage,
 )
@@ -45,6 +50,7 @@ MAX_FILE_BYTES = 20 * 1024
 MAX_TOTAL_FILE_BYTES = 40 * 1024
 JPEG_MAGIC = b"\xff\xd8\xff"
 CLAIM_ATTRS = ("claim_token", "lease_until")
+SMS_FALLBACK_PHASE = "sms_fallback"  # the AlimTalk was refused: only the fallback SMS remains to send
 
 Action = Literal["ack", "retry"]
 
@@ -107,6 +113,8 @@ class Dispatcher:
         settings: Settings,
         attachments: AttachmentStore | None = None,
         events: TerminalEvents | None = None,
+        alimtalk: AlimTalkProvider | None = None,
+        templates: TemplateSource | None = None,
         clock: Callable[[], float] = time.time,
         new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
@@ -115,6 +123,8 @@ class Dispatcher:
         self.settings = settings
         self.attachments = attachments
         self.events = events
+        self.alimtalk = alimtalk
+        self.templates = templates
         self.clock = clock
         self.new_token = new_token
 
@@ -185,6 +195,8 @@ class Dispatcher:
         return Outcome("ack", "rejected", record_id, Status.REJECTED.value, reason)
 
     def _config_problem(self, event: Event) -> str | None:
+        if event.channel == "alimtalk" and (self.alimtalk is None or self.templates is None):
+            return "channel: alimtalk is not configured in this deployment"
         for i, a in enumerate(event.attachments):
             if not self.settings.attachment_bucket:
                 return f"attachments[{i}].s3: MMS attachments are disabled (no attachment bucket configured)"
@@ -224,11 +236,18 @@ class Dispatcher:
             **self._describe(event, p),
         }
         existing = self.records.create(item)
+        phase = None
         if existing is not None:
             took_over = self._take_over(existing, token, m, now)
             if isinstance(took_over, Outcome):
                 return took_over
-        return self._send(event, p, token, m)
+            phase = existing.get("phase")
+        if p.channel_used != "alimtalk":
+            return self._send(event, p, token, m)
+        if phase == SMS_FALLBACK_PHASE:
+            # A redelivery after the AlimTalk was refused: never a second AlimTalk, only the SMS.
+            return self._send_fallback_sms(event, p, token, m)
+        return self._send_alimtalk(event, p, token, m)
 
     def _take_over(self, existing: dict[str, Any], token: str, m: Inbound, now: float) -> Outcome | None:
         record_id = str(existing["id"])
@@ -341,12 +360,117 @@ class Dispatcher:
         result = self.provider.send_text(msg)
         return self._settle(event, p, token, m, result)
 
-    def _settle(self, event: Event, p: Plan, token: str, m: Inbound, result: SendResult) -> Outcome:
+    # ---------------------------------------------------------------- AlimTalk
+    def _send_alimtalk(self, event: Event, p: Plan, token: str, m: Inbound) -> Outcome:
+        assert event.alimtalk is not None and self.templates is not None and self.alimtalk is not None
+        a = event.alimtalk
+        last_try = m.receive_count >= self.settings.max_receive_count
+        # A test send must never turn into a real SMS, so test mode has no app-side fallback.
+        app_fallback = a.fallback != "none" and not event.test
+        try:
+            template = self.templates.get(a.template_code)
+        except TemplatesUnavailable as exc:
+            if last_try and a.fallback != "none":
+                return self._app_fallback(
+                    event, p, token, m, "templates", f"{exc}; still so after {m.receive_count} deliveries"
+                )
+            return self._settle(event, p, token, m, SendResult("retry", "templates", str(exc)))
+        checked = check(a, event.text, template)
+        if isinstance(checked, CheckFailure):
+            if checked.producer_error or not app_fallback:
+                return self._settle(event, p, token, m, SendResult("rejected", f"check:{checked.kind}", checked.reason))
+            return self._app_fallback(event, p, token, m, f"check:{checked.kind}", checked.reason)
+        assert template is not None
+        fb = provider_fallback(event, template.name)
+        msg = AlimTalkMessage(
+            phone=event.to,
+            callback=p.sender,
+            msg=checked.text,
+            template_code=a.template_code,
+            failed_type=fb.failed_type,
+            failed_subject=fb.subject,
+            failed_msg=fb.text,
+            reqdate=p.send_time,
+            button_fields=tuple(wire_buttons(checked.buttons).items()),
+            test=event.test,
+        )
+        log.info("sending", extra={"record_id": event.id, "channel": "alimtalk", "to": phone.mask(event.to)})
+        result = self.alimtalk.send_alimtalk(msg)
+        route = {"fallback": "provider" if fb.failed_type != "N" else "none", "fallback_type": fb.failed_type}
+        if result.verdict == "fallback" and app_fallback:
+            return self._app_fallback(event, p, token, m, result.code, result.reason)
+        if result.verdict == "retry" and last_try and app_fallback:
+            reason = f"{result.reason}; AlimTalk still unavailable after {m.receive_count} deliveries"
+            return self._app_fallback(event, p, token, m, result.code, reason)
+        return self._settle(event, p, token, m, result, extra=route)
+
+    def _app_fallback(self, event: Event, p: Plan, token: str, m: Inbound, code: str, reason: str) -> Outcome:
+        """The AlimTalk route refused synchronously: send the fallback SMS/LMS now, ourselves."""
+        rid = event.id
+        # Written before the SMS goes out, so a redelivery after a crash or a retry never tries
+        # the AlimTalk again; and the claim token still guards the single SMS.
+        if not self.records.update(
+            rid,
+            set_={
+                "phase": SMS_FALLBACK_PHASE,
+                "fallback": "app",
+                "alimtalk_code": code,
+                "alimtalk_reason": reason,
+                "reason": f"AlimTalk not sent ({reason}); sent as SMS/LMS by the app instead",
+                "updated_at": _iso(self.clock()),
+            },
+            expect={"claim_token": token},
+        ):
+            log.error("claim lost before the fallback SMS", extra={"record_id": rid})
+            return self._duplicate(rid, self.records.get(rid) or {"status": ""})
+        log.warning("AlimTalk refused, sending SMS instead", extra={"record_id": rid, "code": code, "reason": reason})
+        return self._send_fallback_sms(event, p, token, m)
+
+    def _send_fallback_sms(self, event: Event, p: Plan, token: str, m: Inbound) -> Outcome:
+        assert event.alimtalk is not None
+        a = event.alimtalk
+        body = fallback_text(event)
+        kind = {"sms": "sms", "lms": "lms"}.get(a.fallback) or sms_or_lms(body)[0]
+        msg = TextMessage(
+            kind=kind,  # type: ignore[arg-type]
+            dest_phone=event.to,
+            send_phone=p.sender,
+            msg_body=body,
+            subject=(a.fallback_subject or event.subject) if kind != "sms" else None,
+            dest_name=event.to_name,
+            send_name=event.from_name,
+            send_time=p.send_time,
+        )
+        log.info("sending", extra={"record_id": event.id, "channel": kind, "to": phone.mask(event.to)})
+        result = self.provider.send_text(msg)
+        return self._settle(event, replace(p, channel_used=kind), token, m, result, extra={"channel_used": kind})
+
+    def _settle(
+        self,
+        event: Event,
+        p: Plan,
+        token: str,
+        m: Inbound,
+        result: SendResult,
+        extra: dict[str, Any] | None = None,
+    ) -> Outcome:
         now = self.clock()
         rid = event.id
         mine = {"claim_token": token}
-        common = {"provider_code": result.code, "updated_at": _iso(now)}
+        common = {"provider_code": result.code, "updated_at": _iso(now), **(extra or {})}
         latency = result.latency_ms or None
+        if result.verdict == "accepted" and event.test:
+            # msg_test validates without delivering: no report will ever come, so it is not polled.
+            reason = "test mode (msg_test): the provider validated and accepted it; nothing was delivered"
+            self.records.update(
+                rid,
+                set_={**common, "status": Status.SENT.value, "cmid": result.cmid, "sent_at": _iso(now),
+                      "reason": reason, "last_error": None},
+                remove=CLAIM_ATTRS,
+                expect=mine,
+            )  # fmt: skip
+            log.info("test send accepted", extra={"record_id": rid, "cmid": result.cmid})
+            return Outcome("ack", "sent", rid, Status.SENT.value, reason, p.channel_used, latency)
         if result.verdict == "accepted":
             first_poll = max(now, p.send_at_epoch or 0) + self.settings.first_poll_after_s
             ok = self.records.update(

@@ -4,7 +4,10 @@ dispatcher and the tests' fakes depend only on what is here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from .domain.alimtalk import Template
 
 SendVerdict = Literal["accepted", "rejected", "retry", "unknown", "fallback"]
 
@@ -80,3 +83,31 @@ class TerminalEvents(Protocol):
     """Tells the application that a record reached a terminal status (once per transition)."""
 
     def publish(self, record: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class AlimTalkMessage:
+    """An AlimTalk as /kko/1/msg (or msg_test) takes it; buttons already in their wire fields."""
+
+    phone: str
+    callback: str
+    msg: str
+    template_code: str
+    failed_type: str  # SMS | LMS | N
+    failed_subject: str | None = None
+    failed_msg: str | None = None
+    reqdate: str | None = None
+    button_fields: tuple[tuple[str, str], ...] = ()
+    test: bool = False
+
+
+class AlimTalkProvider(Protocol):
+    def send_alimtalk(self, msg: AlimTalkMessage) -> SendResult: ...
+
+
+class TemplatesUnavailable(Exception):
+    """The template list could not be read, so no AlimTalk can be checked right now."""
+
+
+class TemplateSource(Protocol):
+    def get(self, code: str) -> Template | None: ...

@@ -205,7 +205,8 @@ def send_and_classify(
     outcome = table(code)
     message = reply.body.get("result_message") or reply.body.get("result_msg")
     reason = outcome.reason + (f" (provider said: {message})" if message and code != "200" else "")
-    cmid = reply.body.get("cmid")
+    # The spec calls it SERIAL_NUM; the live server said cmid. Either will do.
+    cmid = reply.body.get("cmid", reply.body.get("serial_num"))
     if outcome.verdict == Verdict.ACCEPTED:
         if cmid is None or str(cmid).strip() == "":
             return SendResult("unknown", code, "provider said OK but gave no cmid", latency_ms=latency)

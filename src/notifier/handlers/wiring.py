@@ -10,6 +10,7 @@ from typing import Any
 from ..adapters.apistore import ApiStoreHttp, Credentials, PpurioProvider, new_pool
 from ..adapters.dynamo import DynamoRecords
 from ..adapters.events import EventBridgePublisher
+from ..adapters.kko import KkoSender, KkoTemplates
 from ..adapters.secrets import SsmCredentials
 from ..dispatch import Dispatcher, Settings
 from ..observability import register_secret
@@ -87,6 +88,11 @@ class Wiring:
         return DynamoRecords(self._client("dynamodb"), self.table_name)
 
     @cached_property
+    def templates(self) -> KkoTemplates:
+        # One cache per container: a batch of AlimTalks costs at most one template-list call.
+        return KkoTemplates(self.http)
+
+    @cached_property
     def events(self) -> EventBridgePublisher:
         return EventBridgePublisher(self._client("events"), self.event_bus)
 
@@ -102,4 +108,6 @@ class Wiring:
             settings=self.settings,
             attachments=attachments,
             events=self.events,
+            alimtalk=KkoSender(self.http),
+            templates=self.templates,
         )

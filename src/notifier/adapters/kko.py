@@ -1,0 +1,119 @@
+"""KakaoTalk AlimTalk over the API Store kko API: sending, and the template list cached per container.
+
+The template list is read once and kept (5 minutes by default), so checking a batch of 100
+AlimTalks costs at most one list call; concurrent first readers wait for one fetch instead of
+racing. If a refresh fails, the previous list keeps serving for a while: templates change rarely,
+and refusing every AlimTalk because the list endpoint hiccupped would be worse.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..domain.alimtalk import Template, TemplateButton
+from ..domain.codes import TEMPLATE_STATUS_BY_CODE, kko_send_outcome
+from ..ports import AlimTalkMessage, SendResult, TemplatesUnavailable
+from .apistore import ApiStoreHttp, TransportError, send_and_classify
+
+
+class KkoSender:
+    def __init__(self, http: ApiStoreHttp, clock: Callable[[], float] = time.monotonic) -> None:
+        self.http = http
+        self.clock = clock
+
+    def send_alimtalk(self, msg: AlimTalkMessage) -> SendResult:
+        fields = {
+            "phone": msg.phone,
+            "callback": msg.callback,
+            "msg": msg.msg,
+            "template_code": msg.template_code,
+            "failed_type": msg.failed_type,
+        }
+        optional = {"reqdate": msg.reqdate, "failed_subject": msg.failed_subject, "failed_msg": msg.failed_msg}
+        fields.update({k: v for k, v in optional.items() if v})
+        fields.update(dict(msg.button_fields))
+        endpoint = "msg_test" if msg.test else "msg"
+        return send_and_classify(
+            self.http, f"/kko/1/{endpoint}/{{client_id}}", fields, None, kko_send_outcome, self.clock
+        )
+
+
+def parse_templates(body: dict[str, Any]) -> dict[str, Template]:
+    items = body.get("templatelist") or []
+    out: dict[str, Template] = {}
+    for t in items if isinstance(items, list) else []:
+        if not isinstance(t, dict) or not t.get("template_code"):
+            continue
+        status = str(t.get("status") or "")
+        status = TEMPLATE_STATUS_BY_CODE.get(status, status)  # a code 1-5 where a word was expected
+        buttons = []
+        for b in t.get("btnlist") or []:
+            if isinstance(b, dict) and b.get("template_btn_type"):
+                buttons.append(
+                    TemplateButton(
+                        type=str(b["template_btn_type"]),
+                        name=str(b.get("template_btn_name") or ""),
+                        url=b.get("template_btn_url") or None,
+                        url2=b.get("template_btn_url2") or None,
+                    )
+                )
+        code = str(t["template_code"])
+        out[code] = Template(
+            code=code,
+            name=str(t.get("template_name") or ""),
+            text=str(t.get("template_msg") or ""),
+            status=status,
+            buttons=tuple(buttons),
+        )
+    return out
+
+
+class KkoTemplates:
+    def __init__(
+        self,
+        http: ApiStoreHttp,
+        *,
+        ttl_s: float = 300.0,
+        stale_for_s: float = 3600.0,
+        miss_refresh_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.http = http
+        self.ttl_s = ttl_s
+        self.stale_for_s = stale_for_s
+        self.miss_refresh_s = miss_refresh_s
+        self.clock = clock
+        self.fetches = 0
+        self._lock = threading.Lock()
+        self._templates: dict[str, Template] | None = None
+        self._fetched_at = float("-inf")
+
+    def get(self, code: str) -> Template | None:
+        with self._lock:
+            age = self.clock() - self._fetched_at
+            if self._templates is None or age >= self.ttl_s:
+                self._refresh(age)
+            elif code not in self._templates and age >= self.miss_refresh_s:
+                # A template approved minutes ago should not wait out the whole TTL; bounded to one
+                # extra list call per miss_refresh_s however many messages name unknown codes.
+                self._refresh(age)
+            assert self._templates is not None
+            return self._templates.get(code)
+
+    def _refresh(self, age: float) -> None:
+        try:
+            self.fetches += 1
+            reply = self.http.call("GET", "/kko/1/template/list/{client_id}")
+            if reply.status != 200 or reply.body is None or str(reply.body.get("result_code")) != "200":
+                code = reply.body.get("result_code") if reply.body else f"http-{reply.status}"
+                raise TemplatesUnavailable(f"template list refused ({code})")
+            self._templates = parse_templates(reply.body)
+            self._fetched_at = self.clock()
+        except (TransportError, TemplatesUnavailable) as exc:
+            if self._templates is not None and age < self.stale_for_s:
+                return  # serve the previous list
+            reason = exc.reason if isinstance(exc, TransportError) else str(exc)
+            raise TemplatesUnavailable(f"cannot read the AlimTalk template list: {reason}") from None
