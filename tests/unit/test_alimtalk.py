@@ -55,7 +55,8 @@ def test_approved_template_with_its_variables_passes_and_fills_the_template_butt
 )
 def test_a_template_that_is_not_approved_fails_the_check_naming_its_status(status, word):
     result = run(event(), Template("A1111", "n", SHIPPED.text, status, SHIPPED.buttons))
-    assert result == CheckFailure("not_approved", f"alimtalk.template_code: template 'A1111' is {word}, not 승인 (approved)")
+    reason = f"alimtalk.template_code: template 'A1111' is {word}, not 승인 (approved)"
+    assert result == CheckFailure("not_approved", reason)
 
 
 def test_an_unknown_template_code_fails_the_check():
