@@ -908,3 +908,30 @@ def test_any_json_ish_input_either_validates_or_raises_a_validation_error_with_a
         assert e.id == e.id.strip()
         p = plan(e, default_sender="0212345678", now=datetime(2026, 11, 30, tzinfo=UTC))
         assert p.channel_used in ("sms", "lms", "mms", "alimtalk")
+
+
+@pytest.mark.parametrize(
+    ("metadata", "reason"),
+    [
+        (
+            {"n": 10**40},
+            "metadata: value of 'n' is not a storable number (finite, at most 38 significant digits); send it as a string",
+        ),
+        (
+            {"n": float("nan")},
+            "metadata: value of 'n' is not a storable number (finite, at most 38 significant digits); send it as a string",
+        ),
+        (
+            {"n": float("inf")},
+            "metadata: value of 'n' is not a storable number (finite, at most 38 significant digits); send it as a string",
+        ),
+        ({"": "x"}, "metadata: keys must not be empty"),
+    ],
+)
+def test_metadata_that_dynamodb_cannot_store_is_rejected_with_its_reason(metadata, reason):
+    # Given metadata found by fuzzing the handler: numbers DynamoDB cannot hold, an empty key
+    # When the event is validated
+    with pytest.raises(ValidationError) as exc:
+        Event.model_validate({"id": "e", "to": "01012345678", "text": "x", "metadata": metadata})
+    # Then it is rejected (recorded, never retried) instead of failing at the database write
+    assert format_errors(exc.value) == reason

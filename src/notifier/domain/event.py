@@ -7,6 +7,7 @@ the JSON Schema, from this model, and from the dispatcher's recorded rejection.
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
@@ -37,6 +38,12 @@ _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<k
 _PLACEHOLDER = re.compile(r"#\{([^{}]+)\}")
 _KST = timezone(timedelta(hours=9))
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _storable_number(x: int | float) -> bool:
+    if isinstance(x, int):
+        return abs(x) < 10**38
+    return math.isfinite(x) and (x == 0 or 1e-130 <= abs(x) < 1e126)
 
 
 def _recipient(v: str) -> str:
@@ -186,6 +193,14 @@ class Event(_Strict):
             for k, x in v.items():
                 if x is not None and not isinstance(x, str | int | float | bool):
                     raise ValueError(f"value of {k!r} must be a string, number, boolean or null (metadata is flat)")
+                if isinstance(k, str) and not k:
+                    raise ValueError("keys must not be empty")
+                if isinstance(x, int | float) and not isinstance(x, bool) and not _storable_number(x):
+                    # The record keeps metadata in DynamoDB, whose numbers are finite with 38 digits.
+                    raise ValueError(
+                        f"value of {k!r} is not a storable number (finite, at most 38 significant digits); "
+                        "send it as a string"
+                    )
         return v
 
     @field_validator("metadata")
