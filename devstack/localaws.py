@@ -111,6 +111,22 @@ def _aws_managed_policy_map() -> dict[str, str]:
     return {name: f"arn:aws:iam::aws:policy{p.get('Path', '/')}{name}" for name, p in policies.items()}
 
 
+def _forget_cached_clients() -> None:
+    """Drop process-wide clients built from an earlier environment.
+
+    boto3.client() with no arguments goes through boto3's default session, which keeps the first
+    credentials it resolved; Powertools Parameters keeps its SSM provider (and client) too. A Lambda
+    container never changes account or endpoint, but a test process runs several LocalAws in turn.
+    """
+    boto3.DEFAULT_SESSION = None
+    try:
+        from aws_lambda_powertools.utilities import parameters
+
+        parameters.clear_caches()
+    except ImportError:  # pragma: no cover - Powertools is a runtime dependency
+        pass
+
+
 class MotoProcess:
     """moto server in a child process, with ThreadedMotoServer's start/stop/get_host_and_port."""
 
@@ -258,6 +274,7 @@ class LocalAws:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        _forget_cached_clients()
 
     def restore_env(self) -> None:
         """Put back what apply_env() changed (stop() does it too)."""
@@ -269,6 +286,7 @@ class LocalAws:
             else:
                 os.environ[key] = value
         self._saved_env = None
+        _forget_cached_clients()
 
     def function_env(self, logical_id: str) -> dict[str, str]:
         """The function's environment as CloudFormation resolved it (TABLE_NAME -> the real table)."""
