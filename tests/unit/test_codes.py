@@ -208,9 +208,7 @@ def _kko(block: str) -> list[tuple[str, str, str]]:
 
 
 PPURIO_ROWS = (
-    _ppurio("SMS", PPURIO_SMS_ROWS)
-    + _ppurio("MMS/LMS", PPURIO_MMS_ROWS)
-    + _ppurio("공통", PPURIO_COMMON_ROWS)
+    _ppurio("SMS", PPURIO_SMS_ROWS) + _ppurio("MMS/LMS", PPURIO_MMS_ROWS) + _ppurio("공통", PPURIO_COMMON_ROWS)
 )
 RSLT_ROWS = _kko(KKO_RSLT_ROWS)
 MSG_RSLT_ROWS = _kko(KKO_MSG_RSLT_ROWS)
@@ -225,9 +223,7 @@ def test_each_ppurio_report_row_maps_to_the_spec_reason_and_group(group: str, co
     # When the report code is looked up
     result = ppurio_report(code)
     # Then the spec's description and 구분 come back, and only the two 전달 codes count as delivered
-    assert result == ReportCode(
-        code, Outcome.DELIVERED if code in ("4100", "6600") else Outcome.FAILED, text, group
-    )
+    assert result == ReportCode(code, Outcome.DELIVERED if code in ("4100", "6600") else Outcome.FAILED, text, group)
 
 
 def test_ppurio_report_table_has_exactly_the_spec_rows_per_group() -> None:
@@ -272,9 +268,7 @@ def test_each_rslt_row_maps_to_name_and_reason(code: str, name: str, text: str) 
     )
 
 
-@pytest.mark.parametrize(
-    ("code", "name", "text"), MSG_RSLT_ROWS, ids=[f"{r[0]}-{r[1]}" for r in MSG_RSLT_ROWS]
-)
+@pytest.mark.parametrize(("code", "name", "text"), MSG_RSLT_ROWS, ids=[f"{r[0]}-{r[1]}" for r in MSG_RSLT_ROWS])
 def test_each_msg_rslt_row_maps_to_name_and_reason(code: str, name: str, text: str) -> None:
     # Given a MSG_RSLT row of the spec's appendix
     # When it is looked up
