@@ -72,10 +72,9 @@ class LocalStack:
             aws.put_secret(params["ProviderKeyParameterName"], api_key)
             aws.put_secret(params["ProviderClientIdParameterName"], CLIENT_ID)
             s3 = aws.client("s3")
-            try:
+            # moto's bucket names are global across its accounts, like S3's: an earlier stack may have made it.
+            with contextlib.suppress(s3.exceptions.BucketAlreadyExists):
                 s3.create_bucket(Bucket=ATTACHMENT_BUCKET, CreateBucketConfiguration={"LocationConstraint": aws.region})
-            except s3.exceptions.BucketAlreadyExists:
-                pass  # moto's bucket names are global across its accounts, like S3's: an earlier stack made it
             s3.upload_file(str(EVENTS / "assets" / "coupon.jpg"), ATTACHMENT_BUCKET, "samples/coupon.jpg")
             aws.apply_env()
             env = aws.function_env(DISPATCHER)
