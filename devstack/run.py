@@ -25,6 +25,8 @@ def width(s: str) -> int:
 
 
 def cut(s: str, n: int) -> str:
+    if width(s) <= n:
+        return s
     out, w = "", 0
     for c in s:
         cw = width(c)

@@ -21,7 +21,37 @@ LONG_RECEIPT = (
     "배송지: 서울특별시 중구 세종대로 110\n문의: 1588-0000"
 )
 
+SHIPPED_TEXT = "홍길동님, 주문하신 상품이 발송되었습니다.\n배송 현황은 아래 버튼에서 확인하세요."  # template A1111
+
+
+def _alimtalk(rid: str, to: str, **over: Any) -> dict[str, Any]:
+    a = {"template_code": "A1111", "variables": {"name": "홍길동", "order": "1234"}, **over.pop("alimtalk", {})}
+    return {"id": rid, "channel": "alimtalk", "to": to, "text": SHIPPED_TEXT, "alimtalk": a, **over}
+
+
+# Report outcomes the sandbox gives these sample recipients, so `make run` shows every route.
+SANDBOX_OUTCOMES: dict[str, dict[str, str]] = {
+    "01055550011": {"rslt": "A", "msg_rslt": "00"},  # not a KakaoTalk user: the provider's fallback SMS delivers
+}
+
 BATCHES: dict[str, list[Any]] = {
+    "sqs-alimtalk.json": [
+        _alimtalk("sample-alimtalk-shipped", "010-5555-0010", metadata={"tenant": "shop", "order": "1234"}),
+        _alimtalk("sample-alimtalk-provider-fallback", "010-5555-0011"),
+        _alimtalk(
+            "sample-alimtalk-app-fallback",
+            "010-5555-0012",
+            text="홍길동님께만 드리는 특별 할인 쿠폰!",
+            alimtalk={"template_code": "R3333", "variables": {"name": "홍길동"}},
+        ),
+        _alimtalk(
+            "sample-alimtalk-unknown-template",
+            "010-5555-0013",
+            alimtalk={"template_code": "Z9999", "fallback_text": "[Shop] 주문하신 상품이 발송되었습니다."},
+        ),
+        _alimtalk("sample-alimtalk-missing-variable", "010-5555-0014", alimtalk={"variables": {"name": "홍길동"}}),
+        _alimtalk("sample-alimtalk-test-mode", "010-5555-0015", test=True),
+    ],
     "sqs-sms.json": [
         {
             "id": "sample-sms-otp",

@@ -22,6 +22,12 @@ EXPECTED = {
     "sample-duplicate-shipped": ("auto", "sms", "sent"),
     "sample-invalid-phone": ("-", "-", "rejected"),
     "sample-invalid-charset": ("-", "-", "rejected"),
+    "sample-alimtalk-shipped": ("alimtalk", "alimtalk", "sent"),
+    "sample-alimtalk-provider-fallback": ("alimtalk", "alimtalk", "sent"),
+    "sample-alimtalk-app-fallback": ("alimtalk", "sms", "sent"),
+    "sample-alimtalk-unknown-template": ("alimtalk", "sms", "sent"),
+    "sample-alimtalk-missing-variable": ("alimtalk", "alimtalk", "rejected"),
+    "sample-alimtalk-test-mode": ("alimtalk", "alimtalk", "sent"),
 }
 
 
@@ -54,6 +60,8 @@ def test_sent_samples_carry_a_cmid_and_rejected_ones_a_reason(run_output):
     for rid, (_, _, status) in EXPECTED.items():
         if status == "sent":
             assert re.fullmatch(r"\d{16,22}", table[rid][4]), table[rid]
+        elif rid.startswith("sample-alimtalk"):
+            assert table[rid][5].startswith("alimtalk.variables: missing 'order'"), table[rid]
         else:
             assert len(table[rid]) == 6 and table[rid][5], table[rid]
     assert table["sample-invalid-charset"][5].startswith("text: character '똠' (U+B620) at position 1")
@@ -69,9 +77,10 @@ def test_bodies_without_an_id_are_rejected_under_their_sqs_message_id(run_output
 
 def test_the_duplicate_pair_reached_the_provider_once_and_nothing_was_lost(run_output):
     summary = next(line for line in run_output.splitlines() if " records (" in line)
-    # 11 messages: a duplicate pair collapses to one record; 6 distinct sends reach the sandbox
-    assert summary.startswith("10 records (rejected 4, sent 6)")
-    assert "the sandbox accepted 6 messages; DLQ holds 0" in summary
+    # 17 messages: a duplicate pair collapses to one record; 10 sends reach a phone (the test-mode
+    # AlimTalk is validated by the provider and delivered nowhere; two AlimTalks went out as SMS)
+    assert summary.startswith("16 records (rejected 5, sent 11)")
+    assert "the sandbox accepted 10 messages; DLQ holds 0" in summary
 
 
 def test_the_handler_logs_hold_no_key_and_no_whole_phone_number(run_output):
