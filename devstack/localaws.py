@@ -48,7 +48,7 @@ _ENV_KEYS_REMOVED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_IGNORE_CONFIGURE
 _NO_VALUE = object()
 
 # Created by LocalAws after the stack: moto's CloudFormation has no model for these types.
-_APPLIED_AFTER_STACK = {"AWS::CloudWatch::Alarm", "AWS::SNS::Subscription"}
+_APPLIED_AFTER_STACK = {"AWS::CloudWatch::Alarm", "AWS::SNS::Subscription", "AWS::Lambda::EventInvokeConfig"}
 _NOT_GIVEN_TO_MOTO = {
     *_APPLIED_AFTER_STACK,
     # moto's SQS would invoke a mapped function itself on every SendMessage, through Docker: the
@@ -197,6 +197,7 @@ class LocalAws:
         region: str = "ap-northeast-2",
         code_dir: str | os.PathLike[str] = "src",
         separate_process: bool = False,
+        default_account: bool = False,
     ) -> LocalAws:
         """Start moto server and create the template's stack in it.
 
@@ -227,10 +228,13 @@ class LocalAws:
         host, port = server.get_host_and_port()
         # moto keeps its state per process, not per server: a fresh account for every LocalAws keeps
         # two of them in one process (a test module and the next one, a test and `make run`) apart.
-        account_id = str(random.randrange(10**11, 10**12))
+        # default_account: moto's own account, which any credentials reach; for `make serve`, where
+        # applications outside this process must find the queue with whatever keys they have.
+        account_id = "123456789012" if default_account else str(random.randrange(10**11, 10**12))
         local = cls(server, f"http://{host}:{port}", region, account_id)
         try:
-            local._assume_fresh_account()
+            if not default_account:
+                local._assume_fresh_account()
             local._create_stack(load_template(template_path), parameters, code_path)
         except BaseException:
             local.stop()
@@ -334,6 +338,27 @@ class LocalAws:
             "maximum_concurrency": int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None,
         }
 
+    def schedules(self, logical_id: str) -> list[str]:
+        """The schedule expressions of the EventBridge rules that target the function, as deployed."""
+        events = self.client("events")
+        expressions = []
+        for rule_id, resource in self._resources_of("AWS::Events::Rule"):
+            targets = resource["Properties"].get("Targets", [])
+            if any(t.get("Arn") == {"Fn::GetAtt": [logical_id, "Arn"]} for t in targets):
+                rule = events.describe_rule(Name=self.physical_ids[rule_id])
+                if rule.get("ScheduleExpression"):
+                    expressions.append(rule["ScheduleExpression"])
+        return expressions
+
+    def schedule_rule_arn(self, logical_id: str) -> str:
+        """The ARN of the (first) schedule rule targeting the function: a Scheduled Event's resource."""
+        events = self.client("events")
+        for rule_id, resource in self._resources_of("AWS::Events::Rule"):
+            targets = resource["Properties"].get("Targets", [])
+            if any(t.get("Arn") == {"Fn::GetAtt": [logical_id, "Arn"]} for t in targets):
+                return str(events.describe_rule(Name=self.physical_ids[rule_id])["Arn"])
+        raise KeyError(f"{logical_id!r} has no schedule in the template")
+
     def put_secret(self, name: str, value: str, secure: bool = True) -> None:
         """An SSM parameter, as an operator would create it before deploying (never in the template)."""
         self.client("ssm").put_parameter(
@@ -431,6 +456,19 @@ class LocalAws:
             props = self._resolve(resource["Properties"])
             arn = sns.subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"])
             self.physical_ids[logical_id] = arn["SubscriptionArn"]
+
+        lambda_ = self.client("lambda")
+        for logical_id, resource in self._resources_of("AWS::Lambda::EventInvokeConfig"):
+            props = self._resolve(resource["Properties"])
+            config = {
+                k: int(props[k]) for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds") if k in props
+            }
+            if props.get("DestinationConfig"):
+                config["DestinationConfig"] = props["DestinationConfig"]
+            lambda_.put_function_event_invoke_config(
+                FunctionName=props["FunctionName"], Qualifier=props.get("Qualifier", "$LATEST"), **config
+            )
+            self.physical_ids[logical_id] = props["FunctionName"]
 
     def _resources_of(self, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for logical_id, resource in self.template["Resources"].items():

@@ -51,6 +51,7 @@ class LocalStack:
         sandbox_config: dict[str, Any] | None = None,
         log_stream: io.TextIOBase | None = None,
         moto_process: bool = False,
+        default_account: bool = False,
     ) -> LocalStack:
         # A fresh random key per stack: tests prove it never appears in any log, so it must be unguessable.
         api_key = "sbx-" + secrets.token_urlsafe(24)
@@ -64,7 +65,12 @@ class LocalStack:
                 "ProviderClientIdParameterName": CLIENT_ID_PARAM,
                 **(parameters or {}),
             }
-            aws = LocalAws.start(ROOT / "template.yaml", parameters=params, separate_process=moto_process)
+            aws = LocalAws.start(
+                ROOT / "template.yaml",
+                parameters=params,
+                separate_process=moto_process,
+                default_account=default_account,
+            )
         except BaseException:
             sandbox.stop()
             raise
