@@ -27,7 +27,7 @@ serve: $(VENV)/.ok  ## keep the local stack up for an application under developm
 sandbox: $(VENV)/.ok  ## the provider sandbox alone
 	$(PY) -m devstack.sandbox
 
-test: $(VENV)/.ok $(TOOLS)/.ok lint validate  ## the whole suite
+test: $(VENV)/.ok $(TOOLS)/.ok lint typecheck validate  ## the whole suite
 	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.ok

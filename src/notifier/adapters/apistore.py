@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import urllib3
@@ -26,7 +26,7 @@ from urllib3.exceptions import (
 )
 
 from ..domain.codes import Verdict, ppurio_send_outcome
-from ..ports import SendResult, TextMessage
+from ..ports import SendResult, SendVerdict, TextMessage
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ def send_and_classify(
     try:
         reply = http.call("POST", path, fields=fields, files=files or None)
     except TransportError as exc:
-        verdict = "retry" if exc.surely_not_sent else "unknown"
+        verdict: SendVerdict = "retry" if exc.surely_not_sent else "unknown"
         return SendResult(verdict, exc.code, exc.reason, latency_ms=(clock() - started) * 1000)
     latency = (clock() - started) * 1000
     if reply.status >= 500:
@@ -211,4 +211,5 @@ def send_and_classify(
         if cmid is None or str(cmid).strip() == "":
             return SendResult("unknown", code, "provider said OK but gave no cmid", latency_ms=latency)
         cmid = str(cmid)  # a JSON number here would already have lost digits; keep whatever we got as text
-    return SendResult(str(outcome.verdict), code, reason, cmid if code == "200" else None, latency)
+    verdict = cast(SendVerdict, str(outcome.verdict))  # Verdict's values are exactly SendVerdict's
+    return SendResult(verdict, code, reason, cmid if code == "200" else None, latency)

@@ -34,7 +34,7 @@ def sms_or_lms(body: str) -> tuple[str, int]:
 
 
 def plan(event: Event, *, default_sender: str, now: datetime) -> Plan:
-    used = event.channel
+    used: str = event.channel
     conversion = None
     if event.channel in ("auto", "sms"):
         used, n = sms_or_lms(event.text)
