@@ -460,9 +460,7 @@ class LocalAws:
         lambda_ = self.client("lambda")
         for logical_id, resource in self._resources_of("AWS::Lambda::EventInvokeConfig"):
             props = self._resolve(resource["Properties"])
-            config = {
-                k: int(props[k]) for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds") if k in props
-            }
+            config = {k: int(props[k]) for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds") if k in props}
             if props.get("DestinationConfig"):
                 config["DestinationConfig"] = props["DestinationConfig"]
             lambda_.put_function_event_invoke_config(
