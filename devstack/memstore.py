@@ -9,6 +9,8 @@ import copy
 import threading
 from typing import Any
 
+from notifier.poller import DuePage
+
 
 class InMemoryRecords:
     def __init__(self) -> None:
@@ -46,3 +48,20 @@ class InMemoryRecords:
             for k, v in (add or {}).items():
                 item[k] = item.get(k, 0) + v
             return True
+
+    def due(self, shard: str, now: int, limit: int, cursor: Any = None) -> DuePage:
+        """The DynamoDB adapter's query of the sparse index `pending`: items carrying poll_shard ==
+        shard and next_poll_at <= now, by next_poll_at then id, a page at a time. `scanned` counts
+        what a real index would read (the matching entries), not this emulation's walk of the dict."""
+        with self.lock:
+            entries = sorted(
+                (item["next_poll_at"], rid)
+                for rid, item in self.items.items()
+                if item.get("poll_shard") == shard and "next_poll_at" in item and item["next_poll_at"] <= now
+            )
+            if cursor is not None:
+                entries = [e for e in entries if e > cursor]
+            page = entries[:limit]
+            items = [copy.deepcopy(self.items[rid]) for _, rid in page]
+        more = len(entries) > limit
+        return DuePage(items, len(items), page[-1] if more else None)

@@ -39,11 +39,20 @@ def cfn() -> dict[str, Any]:
 def _functions(sam: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every SAM function's properties, with the Globals merged in underneath."""
     globals_fn = sam.get("Globals", {}).get("Function", {})
-    return {
-        name: {**globals_fn, **r.get("Properties", {})}
-        for name, r in sam["Resources"].items()
-        if r["Type"] == "AWS::Serverless::Function"
-    }
+    merged = {}
+    for name, r in sam["Resources"].items():
+        if r["Type"] != "AWS::Serverless::Function":
+            continue
+        props = {**globals_fn, **r.get("Properties", {})}
+        # SAM merges maps such as the environment variables (the function's win), not replaces them.
+        variables = {
+            **globals_fn.get("Environment", {}).get("Variables", {}),
+            **r.get("Properties", {}).get("Environment", {}).get("Variables", {}),
+        }
+        if variables:
+            props["Environment"] = {"Variables": variables}
+        merged[name] = props
+    return merged
 
 
 def _events(sam: dict[str, Any], event_types: set[str]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -258,16 +267,18 @@ def test_secrets_are_readable_only_by_their_two_parameter_arns(cfn: dict[str, An
     arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${%s}"
     expected = [{"Fn::Sub": arn % "ProviderKeyParameterName"}, {"Fn::Sub": arn % "ProviderClientIdParameterName"}]
 
-    # Then reading is limited to the two parameters (names start with "/", so no "parameter/${...}")
-    (read,) = ssm
-    assert sorted(_as_list(read["Action"])) == ["ssm:GetParameter", "ssm:GetParameters"]
-    assert read["Resource"] == expected
-    # And decrypting is only through SSM, for those parameters
-    (decrypt,) = kms
-    assert _as_list(decrypt["Action"]) == ["kms:Decrypt"]
-    condition = decrypt["Condition"]["StringEquals"]
-    assert condition["kms:ViaService"] == {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}
-    assert condition["kms:EncryptionContext:PARAMETER_ARN"] == expected
+    # Then each function that reads them (dispatcher, poller) has one statement of each
+    assert len(ssm) == len(kms) == 2
+    for read in ssm:
+        # limited to the two parameters (names start with "/", so no "parameter/${...}")
+        assert sorted(_as_list(read["Action"])) == ["ssm:GetParameter", "ssm:GetParameters"]
+        assert read["Resource"] == expected
+    for decrypt in kms:
+        # And decrypting is only through SSM, for those parameters
+        assert _as_list(decrypt["Action"]) == ["kms:Decrypt"]
+        condition = decrypt["Condition"]["StringEquals"]
+        assert condition["kms:ViaService"] == {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}
+        assert condition["kms:EncryptionContext:PARAMETER_ARN"] == expected
 
 
 def test_parameter_names_must_start_with_a_slash(sam: dict[str, Any]) -> None:
@@ -351,6 +362,7 @@ def test_outputs_name_what_producers_and_operators_need(sam: dict[str, Any]) -> 
         "DeadLetterQueueUrl",
         "TableName",
         "DispatcherFunctionName",
+        "PollerFunctionName",
         "AlarmTopicArn",
     } <= set(sam["Outputs"])
 
@@ -366,3 +378,116 @@ def test_samconfig_deploys_the_dev_stack_to_seoul() -> None:
         True,
     )
     assert config["default"]["validate"]["parameters"]["lint"] is True
+
+
+# -- the report poller ---------------------------------------------------------------------------
+
+
+def _role_statements(cfn: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in cfn["Resources"][role]["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_poller_runs_the_documented_handler_on_the_parameterised_schedule(sam: dict[str, Any]) -> None:
+    # Given the poller function
+    poller = _functions(sam)["PollerFunction"]
+
+    # Then it runs the poller handler on an EventBridge schedule whose rate is the PollRate parameter
+    assert poller["Handler"] == "notifier.handlers.poller.handler"
+    assert (poller["Runtime"], poller["Architectures"], poller["CodeUri"]) == ("python3.11", ["arm64"], "src/")
+    ((name, event),) = poller["Events"].items()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == {"Ref": "PollRate"}
+    assert sam["Parameters"]["PollRate"]["Default"] == "rate(1 minute)"
+
+
+_RATES_ACCEPTED = [
+    "rate(1 minute)",
+    "rate(2 minutes)",
+    "rate(15 minutes)",
+    "rate(1 hour)",
+    "rate(6 hours)",
+    "rate(1 day)",
+]
+_RATES_REFUSED = ["rate(1 minutes)", "rate(5 minute)", "rate(0 minutes)", "rate(05 minutes)", "rate(5 mins)",
+                  "rate(5minutes)", "rate( 5 minutes)", "cron(0/5 * * * ? *)", "every minute", ""]  # fmt: skip
+
+
+@pytest.mark.parametrize("expression", _RATES_ACCEPTED + _RATES_REFUSED)
+def test_poll_rate_parameter_accepts_exactly_the_valid_rate_expressions(sam: dict[str, Any], expression: str) -> None:
+    # Given the parameter's AllowedPattern (what CloudFormation checks at deploy time)
+    pattern = sam["Parameters"]["PollRate"]["AllowedPattern"]
+
+    # Then it agrees with EventBridge's rate syntax: no bad rate reaches the schedule
+    assert (re.fullmatch(pattern, expression) is not None) == (expression in _RATES_ACCEPTED)
+    assert (expression in _RATES_ACCEPTED) == (is_valid_schedule(expression) and expression.startswith("rate"))
+
+
+def test_poller_may_only_query_the_pending_index_and_update_records(cfn: dict[str, Any]) -> None:
+    # Given the poller's own policy
+    statements = _role_statements(cfn, "PollerFunctionRole")
+    dynamo = [s for s in statements if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
+    table_arn = {"Fn::GetAtt": ["RecordsTable", "Arn"]}
+
+    # Then it queries the sparse index only (never scans), and only updates records in the table
+    granted = {a: s["Resource"] for s in dynamo for a in _as_list(s["Action"])}
+    assert granted == {
+        "dynamodb:Query": {"Fn::Sub": "${RecordsTable.Arn}/index/pending"},
+        "dynamodb:UpdateItem": table_arn,
+    }
+    # And it publishes only to the configured bus
+    (put_events,) = [s for s in statements if "events:PutEvents" in _as_list(s["Action"])]
+    assert put_events["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
+    }
+    # And nothing else beyond the two secrets
+    other = [s for s in statements if s not in dynamo and s is not put_events]
+    assert {a for s in other for a in _as_list(s["Action"])} == {"ssm:GetParameter", "ssm:GetParameters", "kms:Decrypt"}
+
+
+def test_the_dispatcher_cannot_query_or_scan_and_the_poller_cannot_create_records(cfn: dict[str, Any]) -> None:
+    dispatcher = {a for s in _role_statements(cfn, "DispatcherFunctionRole") for a in _as_list(s.get("Action", []))}
+    poller = {a for s in _role_statements(cfn, "PollerFunctionRole") for a in _as_list(s["Action"])}
+    assert not {"dynamodb:Query", "dynamodb:Scan"} & dispatcher
+    assert not {"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:GetItem"} & poller
+
+
+def test_poller_shards_match_the_shards_the_dispatcher_writes(sam: dict[str, Any]) -> None:
+    from notifier.dispatch import Settings
+
+    # Given the poller's environment and the dispatcher's default (it writes poll_shard "0".."N-1")
+    env = _functions(sam)["PollerFunction"]["Environment"]["Variables"]
+
+    # Then the poller queries exactly those shards, and the 72-hour rule is configured
+    assert int(env["POLL_SHARDS"]) == Settings.__dataclass_fields__["poll_shards"].default
+    assert env["REPORT_EXPIRY_HOURS"] == "72"
+    assert env["POLL_CONCURRENCY"] == {"Ref": "PollConcurrency"}
+
+
+def test_poller_keeps_most_of_its_timeout_for_work_and_is_not_retried(sam: dict[str, Any]) -> None:
+    from notifier.poller import PollSettings
+
+    poller = _functions(sam)["PollerFunction"]
+    timeout = int(poller["Timeout"])
+    env = sam["Globals"]["Function"]["Environment"]["Variables"]
+    call_budget = float(env["PROVIDER_CONNECT_TIMEOUT"]) + float(env["PROVIDER_READ_TIMEOUT"]) + 2
+
+    # Then the time-out margin (no new work after it) leaves most of the invocation for work
+    margin = PollSettings(call_budget_s=call_budget).margin_s(timeout)
+    assert margin >= call_budget and margin <= timeout / 2
+    # And a failed tick is not retried on top of the next scheduled one
+    assert poller["EventInvokeConfig"] == {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60}
+
+
+def test_every_function_logs_to_its_own_group_with_retention(sam: dict[str, Any]) -> None:
+    groups = set()
+    for name, props in _functions(sam).items():
+        group_id = props["LoggingConfig"]["LogGroup"]["Ref"]
+        group = sam["Resources"][group_id]
+        assert group["Type"] == "AWS::Logs::LogGroup", name
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+        groups.add(group_id)
+    assert len(groups) == len(_functions(sam)) == 2

@@ -8,6 +8,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from ..poller import DuePage
+
 _ser = TypeSerializer()
 _des = TypeDeserializer()
 
@@ -119,3 +121,21 @@ class DynamoRecords:
             return True
         except self._conditional_failed:
             return False
+
+    # -- the report poller ------------------------------------------------------------------------
+
+    def due(self, shard: str, now: int, limit: int, cursor: Any = None) -> DuePage:
+        """One page of records waiting for a report in `shard` whose next poll is due by `now`, oldest
+        first, from the sparse index `pending` (only records in `sent` carry its keys)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "pending",
+            "KeyConditionExpression": "poll_shard = :shard AND next_poll_at <= :now",
+            "ExpressionAttributeValues": {":shard": {"S": shard}, ":now": {"N": str(int(now))}},
+            "Limit": limit,
+        }
+        if cursor is not None:
+            kwargs["ExclusiveStartKey"] = cursor
+        resp = self._client.query(**kwargs)
+        items = [deserialize(i) for i in resp.get("Items", [])]
+        return DuePage(items, int(resp.get("ScannedCount", len(items))), resp.get("LastEvaluatedKey"))

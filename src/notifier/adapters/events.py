@@ -25,7 +25,8 @@ DETAIL_TYPES = {
 }
 DETAIL_KEYS = (
     "id", "status", "channel_requested", "channel_used", "fallback", "reason", "provider_code",
-    "report_code", "report_reason", "cmid", "test", "accepted_at", "sent_at", "reported_at", "metadata",
+    "report_code", "report_reason", "delivered_via", "fallback_used", "cmid", "test", "accepted_at", "sent_at",
+    "reported_at", "metadata",
 )  # fmt: skip
 
 

@@ -1,0 +1,78 @@
+"""Composition root of the report poller: its configuration from the environment, adapters built once
+per container.
+
+A module of its own beside wiring.py: it reuses the dispatcher's configuration (table, provider,
+secrets, bus) through Wiring, and only adds what the poller needs: its own pools, sized to its own
+concurrency, so its threads never wait for (or discard) a connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from ..adapters.apistore import ApiStoreHttp, new_pool
+from ..adapters.dynamo import DynamoRecords
+from ..adapters.events import EventBridgePublisher
+from ..adapters.reports import ApiStoreReports
+from ..poller import Poller, PollSettings
+from .wiring import ConfigError, Wiring
+
+
+@dataclass
+class PollerWiring:
+    base: Wiring
+    settings: PollSettings
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PollerWiring:
+        base = Wiring.from_env(env)
+        settings = PollSettings(
+            shards=int(env.get("POLL_SHARDS") or 4),
+            concurrency=max(1, int(env.get("POLL_CONCURRENCY") or 32)),
+            page_size=max(1, int(env.get("POLL_PAGE_SIZE") or 200)),
+            expiry_hours=float(env.get("REPORT_EXPIRY_HOURS") or 72),
+            # A report call started just before the margin must still end (and be written) in time.
+            call_budget_s=base.connect_timeout + base.read_timeout + 2,
+        )
+        if settings.shards < 1:
+            raise ConfigError("POLL_SHARDS must be at least 1")
+        return cls(base, settings)
+
+    def _client(self, service: str) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(service, config=Config(max_pool_connections=self.settings.concurrency + 4))
+
+    def warm_up(self) -> None:
+        self.base.warm_up()
+
+    @cached_property
+    def http(self) -> ApiStoreHttp:
+        b = self.base
+        return ApiStoreHttp(
+            b.base_url,
+            b.credentials,
+            pool=new_pool(self.settings.concurrency),
+            connect_timeout=b.connect_timeout,
+            read_timeout=b.read_timeout,
+        )
+
+    @cached_property
+    def records(self) -> DynamoRecords:
+        return DynamoRecords(self._client("dynamodb"), self.base.table_name)
+
+    @cached_property
+    def events(self) -> EventBridgePublisher:
+        return EventBridgePublisher(self._client("events"), self.base.event_bus)
+
+    def poller(self) -> Poller:
+        return Poller(
+            records=self.records,
+            reports=ApiStoreReports(self.http),
+            events=self.events,
+            settings=self.settings,
+        )
