@@ -299,6 +299,10 @@ class LocalAws:
         # Lambda's environment holds strings only; moto keeps a Number parameter's value as an int.
         return {k: str(v) for k, v in variables.items() if v is not None}
 
+    def function_log_group(self, logical_id: str) -> str:
+        config = self._function_configuration(logical_id)
+        return self._log_group_name(logical_id, config["FunctionName"])
+
     def function_timeout(self, logical_id: str) -> int:
         return int(self._function_configuration(logical_id)["Timeout"])
 
@@ -456,6 +460,18 @@ class LocalAws:
             props = self._resolve(resource["Properties"])
             arn = sns.subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"])
             self.physical_ids[logical_id] = arn["SubscriptionArn"]
+
+        # moto matches a schedule rule (it has no event pattern) against every PutEvents on its bus and
+        # then fails on its Lambda target (NotImplementedError), which breaks every publish to the bus.
+        # moto never runs schedules anyway (LocalStack.poll() plays the schedule), so the rule stays,
+        # for its ScheduleExpression, without targets.
+        events = self.client("events")
+        for logical_id, resource in self._resources_of("AWS::Events::Rule"):
+            if "ScheduleExpression" in resource["Properties"] and logical_id in self.physical_ids:
+                name = self.physical_ids[logical_id]
+                targets = events.list_targets_by_rule(Rule=name).get("Targets", [])
+                if targets:
+                    events.remove_targets(Rule=name, Ids=[t["Id"] for t in targets])
 
         lambda_ = self.client("lambda")
         for logical_id, resource in self._resources_of("AWS::Lambda::EventInvokeConfig"):

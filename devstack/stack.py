@@ -10,9 +10,13 @@ import io
 import json
 import logging
 import os
+import re
 import secrets
+import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,10 @@ KEY_PARAM = "/notifier/dev/provider/api-key"
 CLIENT_ID_PARAM = "/notifier/dev/provider/client-id"
 CLIENT_ID = "notifier-dev"
 DISPATCHER = "DispatcherFunction"
+POLLER = "PollerFunction"
+# Terminal transitions reach an application through an EventBridge rule; locally the rule targets
+# this queue, so what was published can be read back.
+EVENT_SOURCE = "kr-notifier"
 # Every key handed to a local stack, so the test suite can prove none of them is ever logged.
 ISSUED_KEYS: set[str] = set()
 
@@ -41,6 +49,10 @@ class LocalStack:
     source: dict[str, Any]
     log_stream: io.TextIOBase | None = None
     _sqs: Any = field(default=None, repr=False)
+    poller_env: dict[str, str] = field(default_factory=dict)
+    poller: Callable[[dict[str, Any], Any], Any] | None = None
+    tap_url: str = ""
+    _tapped: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     # ---------------------------------------------------------------- life cycle
     @classmethod
@@ -87,14 +99,21 @@ class LocalStack:
             os.environ.update(env)
             handler = _fresh_handler(log_stream)
             source = aws.sqs_event_source(DISPATCHER)
+            # Both functions share the Globals; the poller adds its own variables on top.
+            poller_env = aws.function_env(POLLER)
+            os.environ.update(poller_env)
+            poller = _fresh_poller(log_stream)
+            tap_url = _event_tap(aws, poller_env.get("EVENT_BUS_NAME") or "default")
         except BaseException:
             aws.stop()
             sandbox.stop()
             raise
-        return cls(aws, sandbox, api_key, env, handler, source, log_stream, aws.client("sqs"))
+        stack = cls(aws, sandbox, api_key, env, handler, source, log_stream, aws.client("sqs"))
+        stack.poller_env, stack.poller, stack.tap_url = poller_env, poller, tap_url
+        return stack
 
     def stop(self) -> None:
-        for key in self.env:
+        for key in {*self.env, *self.poller_env}:
             os.environ.pop(key, None)
         self.aws.stop()
         self.sandbox.stop()
@@ -109,9 +128,10 @@ class LocalStack:
         """A new "container" with changed environment variables (as a Lambda configuration update)."""
         self.env.update(env)
         os.environ.update(env)
-        from notifier.handlers import dispatcher
+        from notifier.handlers import dispatcher, poller
 
         dispatcher.app.cache_clear()
+        poller.app.cache_clear()
 
     def context(self) -> LambdaContext:
         """A Lambda context for invoking the handler directly, with the function's real timeout."""
@@ -167,6 +187,60 @@ class LocalStack:
                 return bodies
             bodies += [m["Body"] for m in msgs]
 
+    # ---------------------------------------------------------------- the report poller
+    def poll(self, clock: Callable[[], float] | None = None, timeout_s: float | None = None) -> dict[str, Any]:
+        """One scheduled tick of the real poller handler: the Scheduled Event EventBridge sends for the
+        template's rule and a Lambda context with the function's timeout. `clock` (epoch seconds)
+        stands for the poller's notion of now, to fast-forward through back-offs and send times."""
+        from notifier.handlers import poller as poller_module
+
+        assert self.poller is not None
+        poller_module.app().poller.clock = clock or time.time
+        now = (clock or time.time)()
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self.aws.account_id,
+            "time": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.aws.region,
+            "resources": [self.aws.schedule_rule_arn(POLLER)],
+            "detail": {},
+        }
+        function_name = self.aws.physical_ids[POLLER]
+        context = LambdaContext(
+            function_name=function_name,
+            region=self.aws.region,
+            account_id=self.aws.account_id,
+            memory_limit_in_mb=self.source["memory_limit_in_mb"],
+            timeout_s=timeout_s if timeout_s is not None else self.aws.function_timeout(POLLER),
+            log_group_name=self.aws.function_log_group(POLLER),
+        )
+        return dict(self.poller(event, context))
+
+    def poll_interval_s(self) -> int:
+        """The poller's schedule as deployed (rate(...) only), in seconds."""
+        (expression,) = self.aws.schedules(POLLER)
+        match = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", expression)
+        if not match:
+            raise ValueError(f"not a rate expression: {expression}")
+        return int(match.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[match.group(2)]
+
+    def events_published(self) -> list[dict[str, Any]]:
+        """Every EventBridge event from kr-notifier so far (the envelope: detail-type, detail ...), in
+        the order the tap queue gave them."""
+        while True:
+            resp = self._sqs.receive_message(QueueUrl=self.tap_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            msgs = resp.get("Messages", [])
+            if not msgs:
+                return list(self._tapped)
+            self._tapped += [json.loads(m["Body"]) for m in msgs]
+            self._sqs.delete_message_batch(
+                QueueUrl=self.tap_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)],
+            )
+
     # ---------------------------------------------------------------- records
     def records(self) -> list[dict[str, Any]]:
         from notifier.adapters.dynamo import deserialize
@@ -192,6 +266,37 @@ def sample_bodies(names: Iterable[str] | None = None) -> Iterator[str]:
     for path in files:
         for rec in json.loads(path.read_text())["Records"]:
             yield rec["body"]
+
+
+def _event_tap(aws: LocalAws, bus: str) -> str:
+    """A rule on the bus, as an application would subscribe, delivering to an SQS queue of ours."""
+    sqs, events = aws.client("sqs"), aws.client("events")
+    name = f"{aws.stack_name}-event-tap-{uuid.uuid4().hex[:8]}"  # several stacks may share an account
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps({"source": [EVENT_SOURCE]}))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
+    return str(url)
+
+
+def _fresh_poller(log_stream: io.TextIOBase | None) -> Callable[[dict[str, Any], Any], Any]:
+    """The real poller handler module, rebuilt against the current environment."""
+    from notifier.handlers import poller
+
+    poller.app.cache_clear()
+    if log_stream is not None:
+        for h in logging.getLogger(poller.logger.name).handlers:
+            if isinstance(h, logging.StreamHandler):
+                h.setStream(log_stream)
+    handler = poller.handler
+    if log_stream is None:
+        return handler
+
+    def quiet(event: dict[str, Any], context: Any) -> Any:
+        with contextlib.redirect_stdout(log_stream):
+            return handler(event, context)
+
+    return quiet
 
 
 def _fresh_handler(log_stream: io.TextIOBase | None) -> Callable[[dict[str, Any], Any], Any]:
