@@ -276,3 +276,27 @@ def test_the_api_key_never_appears_in_the_handler_logs(stack):
     assert '"message":"sent"' in logs
     assert stack.api_key not in logs
     assert "01012345678" not in logs and "010****5678" in logs
+
+
+class ShortContext:
+    """A Lambda context with little time left, as at the end of a long batch."""
+
+    def __init__(self, real, remaining_ms: int) -> None:
+        self._real, self._remaining = real, remaining_ms
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._remaining
+
+
+def test_a_message_is_not_claimed_when_the_invocation_lacks_time_for_a_provider_call(stack):
+    # Given an invocation with 5 s left while a provider call may take 3 s to connect and 10 s to answer
+    b = body()
+    event = sqs_event(stack, b)
+    # When the handler takes the message
+    resp = stack.handler(event, ShortContext(stack.context(), 5_000))
+    # Then it is handed back to SQS untouched: no record, no send, redelivered later
+    assert resp == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert stack.record(ids(b)) is None and stack.sandbox.messages() == []

@@ -75,6 +75,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     async def one(record: SQSRecord) -> str:
         metrics.add_metric(name="Accepted", unit=MetricUnit.Count, value=1)
+        if context.get_remaining_time_in_millis() < a.wiring.time_needed_ms:
+            # Too close to the deadline to finish a provider call: a send cut off by the time-out
+            # would end `unknown`. Unclaimed, it is simply redelivered.
+            metrics.add_metric(name="Retried", unit=MetricUnit.Count, value=1)
+            raise RetryLater("not enough time left in this invocation to send")
         inbound = Inbound(
             message_id=record.message_id,
             body=record.body or "",

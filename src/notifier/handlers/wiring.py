@@ -55,6 +55,11 @@ class Wiring:
             event_bus=env.get("EVENT_BUS_NAME") or "default",
         )
 
+    @property
+    def time_needed_ms(self) -> int:
+        """Enough for the slowest provider call plus the two record writes around it."""
+        return int((self.connect_timeout + self.read_timeout + 2) * 1000)
+
     def _client(self, service: str) -> Any:
         import boto3
         from botocore.config import Config
