@@ -1,7 +1,10 @@
 """`make run`: the main job, whole, on this machine. Starts the local stack, pushes every sample in
-events/ onto the queue, lets the real handler consume them as Lambda would, prints the records.
+events/ onto the queue, lets the real handler consume them as Lambda would, prints the records; then
+runs the real report poller on its schedule, fast-forwarded, until every notification has its final
+status, and prints the final table and the EventBridge events the application would receive.
 
-Exit status 0 when every sample reached a settled status (nothing left `sending`, queue drained).
+Exit status 0 when every sample reached a settled status (nothing left `sending`, queue drained, no
+report still due).
 """
 
 from __future__ import annotations
@@ -11,12 +14,40 @@ import io
 import sys
 import time
 import unicodedata
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from .samples import SANDBOX_OUTCOMES
 from .stack import ROOT, LocalStack, sample_bodies
 
 LOG_FILE = ROOT / ".local" / "run.log"
+KST = timezone(timedelta(hours=9))
+# Reports become ready 90 s after the send: the first poll (a minute after) finds "result is null",
+# so the run shows the back-off too.
+REPORT_DELAY_S = 90.0
+MAX_TICKS = 30
+# Every sample's report is fixed, so the final table is the same on every run: delivered, except
+# these (the samples' own AlimTalk outcomes, and one wrong number to show a failure).
+RUN_OUTCOMES: dict[str, dict[str, str]] = {
+    **SANDBOX_OUTCOMES,
+    "01055550003": {"call_status": "4410"},  # sample-duplicate-shipped: 잘못된번호
+}
+DELIVERED_MIX = {"sms": {"4100": 1}, "lms": {"6600": 1}, "mms": {"6600": 1}, "kko": {"0": 1}, "fallback": {"00": 1}}
+
+
+class FastForward:
+    """Wall-clock time plus an offset the run advances: the poller's schedule, the dispatcher's
+    next-poll times and the sandbox's report delays all agree on it."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
 
 
 def width(s: str) -> int:
@@ -67,6 +98,85 @@ def table(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+FINAL_COLUMNS = (("id", 46), ("used", 8), ("status", 10), ("report", 8), ("reason", 100))
+
+
+def _kst(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, KST).strftime("%Y-%m-%d %H:%M KST")
+
+
+def final_row(rec: dict[str, Any]) -> list[str]:
+    rid = str(rec["id"]) + (" (sqs id)" if rec.get("id_source") == "sqs_message_id" else "")
+    used = str(rec.get("delivered_via") or rec.get("channel_used") or "-")
+    reason = str(rec.get("reason") or "")
+    if rec.get("status") == "sent" and rec.get("next_poll_at"):
+        reason = f"waiting for its send time; first report poll at {_kst(float(rec['next_poll_at']))}"
+    elif rec.get("status") == "sent":
+        reason = f"{reason}; never polled (no report will come)" if reason else "not polled"
+    return [rid, used, str(rec.get("status")), str(rec.get("report_code") or "-"), reason.replace("\n", " ")]
+
+
+def final_table(records: list[dict[str, Any]]) -> str:
+    lines = ["  ".join(pad(name, w) for name, w in FINAL_COLUMNS).rstrip()]
+    lines.append("  ".join("-" * w for _, w in FINAL_COLUMNS))
+    for rec in sorted(records, key=lambda r: str(r.get("accepted_at", ""))):
+        lines.append("  ".join(pad(v, w) for v, (_, w) in zip(final_row(rec), FINAL_COLUMNS, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def _fallback(detail: dict[str, Any]) -> str:
+    """The record's `fallback` says which SMS route was arranged; `fallback_used` whether it was needed."""
+    route = detail.get("fallback")
+    if route == "provider":
+        return "used" if detail.get("fallback_used") else "unused"
+    return str(route) if route and route != "none" else "-"
+
+
+def events_table(events: list[dict[str, Any]]) -> str:
+    columns = (("detail-type", 24), ("id", 46), ("status", 10), ("via", 9), ("fallback", 9))
+    lines = ["  ".join(pad(name, w) for name, w in columns).rstrip(), "  ".join("-" * w for _, w in columns)]
+    for e in events:
+        d = e.get("detail", {})
+        values = [e.get("detail-type", ""), d.get("id", ""), d.get("status", ""), d.get("delivered_via") or "-",
+                  _fallback(d)]  # fmt: skip
+        lines.append("  ".join(pad(str(v), w) for v, (_, w) in zip(values, columns, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def _counts(records: list[dict[str, Any]]) -> str:
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[str(r["status"])] = counts.get(str(r["status"]), 0) + 1
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+
+
+def _still_due(records: list[dict[str, Any]], now: float) -> list[str]:
+    """Records a poll could still settle soon (a scheduled send far ahead waits for its own time)."""
+    return [str(r["id"]) for r in records if r.get("status") == "sent" and r.get("next_poll_at", 1e18) <= now + 86400]
+
+
+def poll_until_settled(stack: LocalStack, clock: FastForward) -> tuple[int, list[str]]:
+    """The poller on its schedule, a tick per schedule period, the clock advanced between ticks."""
+    interval = stack.poll_interval_s()
+    (rate,) = stack.aws.schedules("PollerFunction")
+    print(
+        f"running the report poller on its schedule ({rate}), fast-forwarded; "
+        f"sandbox reports are ready {REPORT_DELAY_S:g} s after the send ...",
+        flush=True,
+    )
+    for tick in range(1, MAX_TICKS + 1):
+        clock.advance(interval)
+        s = stack.poll(clock=clock)
+        if s["polled"]:
+            done = [f"{k} {s[k]}" for k in ("delivered", "failed", "unknown", "pending", "errors", "raced") if s[k]]
+            print(f"  tick {tick:>2}  +{tick * interval // 60} min  read {s['read']}, polled {s['polled']}: "
+                  f"{', '.join(done)}")  # fmt: skip
+        due = _still_due(stack.records(), clock())
+        if not due:
+            return tick, []
+    return MAX_TICKS, due
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="make run", description=__doc__)
     ap.add_argument("--verbose", action="store_true", help="handler logs on stdout instead of .local/run.log")
@@ -75,8 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     LOG_FILE.parent.mkdir(exist_ok=True)
     log: io.TextIOBase | None = None if args.verbose else open(LOG_FILE, "w", encoding="utf-8")  # noqa: SIM115
     started = time.monotonic()
+    clock = FastForward()
     print("starting moto server (template.yaml via samtranslator) and the provider sandbox ...", flush=True)
-    with LocalStack.start(log_stream=log) as stack:
+    with LocalStack.start(log_stream=log, sandbox_config={"report_delay_s": REPORT_DELAY_S}) as stack:
+        stack.sandbox.clock = clock
+        for kind, mix in DELIVERED_MIX.items():
+            stack.sandbox.set_outcome_mix(kind, mix)
+        for number, outcome in RUN_OUTCOMES.items():
+            stack.sandbox.force_outcome(number, **outcome)
         print(f"  embedded AWS  {stack.aws.endpoint_url}  (region {stack.aws.region})")
         print(f"  sandbox       {stack.sandbox.url}")
         print(f"  queue         {stack.queue_url}")
@@ -88,21 +204,38 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(table(records))
         print()
-        counts: dict[str, int] = {}
-        for r in records:
-            counts[str(r["status"])] = counts.get(str(r["status"]), 0) + 1
         delivered = stack.sandbox.messages()
         dlq = stack.dlq_bodies()
         print(
-            f"{len(records)} records ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}); "
+            f"{len(records)} records ({_counts(records)}); "
             f"{len(batches)} handler invocations; the sandbox accepted {len(delivered)} messages; "
             f"DLQ holds {len(dlq)}; {time.monotonic() - started:.1f} s"
         )
-        if log is not None:
-            print(f"handler logs (JSON, phones masked, no key): {Path(LOG_FILE).relative_to(ROOT)}")
         stuck = [r["id"] for r in records if r["status"] == "sending"]
         if stuck:
             print(f"not settled: {stuck}", file=sys.stderr)
+            return 1
+
+        print()
+        ticks, due = poll_until_settled(stack, clock)
+        records = stack.records()
+        print()
+        print("final status, after the delivery reports:")
+        print(final_table(records))
+        events = stack.events_published()
+        print()
+        print('EventBridge events on the bus (an application\'s rule: {"source": ["kr-notifier"]}):')
+        print(events_table(events))
+        print()
+        print(
+            f"after the poller: {len(records)} records ({_counts(records)}); {ticks} ticks "
+            f"({ticks * stack.poll_interval_s() // 60} minutes of schedule); {len(events)} EventBridge events; "
+            f"{time.monotonic() - started:.1f} s"
+        )
+        if log is not None:
+            print(f"handler logs (JSON, phones masked, no key): {Path(LOG_FILE).relative_to(ROOT)}")
+        if due:
+            print(f"reports still due after {MAX_TICKS} ticks: {due}", file=sys.stderr)
             return 1
     return 0
 

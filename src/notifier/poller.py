@@ -337,5 +337,9 @@ def _reason(item: Mapping[str, Any], report: Final) -> str:
         via = report.delivered_via or str(item.get("channel_used") or "")
         if report.fallback_used:
             return f"delivered by the fallback {via.upper()} after the AlimTalk failed ({report.report_reason})"
+        if item.get("fallback") == "app":
+            return (
+                f"delivered by {via.upper()} (report {report.report_code}), sent by the app as the AlimTalk was refused"
+            )
         return f"delivered by {via.upper() if via != 'alimtalk' else 'AlimTalk'} (report {report.report_code})"
     return f"report {report.report_code}: {report.report_reason}"

@@ -40,13 +40,40 @@ def run_output() -> str:
     return proc.stdout
 
 
+STATUSES = {"sending", "sent", "delivered", "failed", "rejected", "unknown"}
+POLLER_STARTS = "running the report poller"
+FINAL_STARTS = "final status, after the delivery reports:"
+EVENTS_START = "EventBridge events on the bus"
+
+
 def rows(output: str) -> dict[str, list[str]]:
+    """The table printed after dispatching: id, asked, used, status, cmid, reason."""
     table = {}
-    for line in output.splitlines():
+    for line in output.split(POLLER_STARTS, 1)[0].splitlines():
         cells = re.split(r"\s{2,}", line.strip())
-        if len(cells) >= 4 and cells[3] in {"sending", "sent", "delivered", "failed", "rejected", "unknown"}:
+        if len(cells) >= 4 and cells[3] in STATUSES:
             table[cells[0]] = cells
     return table
+
+
+def final_rows(output: str) -> dict[str, list[str]]:
+    """The table printed after the poller: id, used, status, report code, reason."""
+    table = {}
+    for line in output.split(FINAL_STARTS, 1)[1].split(EVENTS_START, 1)[0].splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) >= 3 and cells[2] in STATUSES:
+            table[cells[0]] = cells
+    return table
+
+
+def published(output: str) -> list[list[str]]:
+    """The EventBridge events: detail-type, id, status, via, fallback."""
+    section = output.split(EVENTS_START, 1)[1].split("after the poller:", 1)[0]
+    return [
+        cells
+        for line in section.splitlines()
+        if (cells := re.split(r"\s{2,}", line.strip()))[0].startswith("Notification ")
+    ]
 
 
 def test_every_sample_event_reaches_its_expected_status(run_output):
@@ -88,3 +115,78 @@ def test_the_handler_logs_hold_no_key_and_no_whole_phone_number(run_output):
     assert '"message":"sent"' in log
     assert "sbx-" not in log  # every local key starts with sbx-
     assert not re.search(r"(?<!\d)010\d{8}(?!\d)", log)
+
+
+# -- after the report poller ----------------------------------------------------------------------
+
+FINAL = {
+    # id: (delivered via / channel used, status, report code, reason starts with)
+    "sample-sms-otp": ("sms", "delivered", "4100", "delivered by SMS (report 4100)"),
+    "sample-auto-receipt": ("lms", "delivered", "6600", "delivered by LMS (report 6600)"),
+    "sample-sms-too-long": ("lms", "delivered", "6600", "delivered by LMS (report 6600)"),
+    "sample-mms-coupon": ("mms", "delivered", "6600", "delivered by MMS (report 6600)"),
+    "sample-duplicate-shipped": ("sms", "failed", "4410", "report 4410: 잘못된번호"),
+    "sample-alimtalk-shipped": ("alimtalk", "delivered", "0", "delivered by AlimTalk (report 0)"),
+    "sample-alimtalk-provider-fallback": (
+        "sms", "delivered", "A/00",
+        "delivered by the fallback SMS after the AlimTalk failed (AlimTalk RSLT A: NO_USER",
+    ),
+    "sample-alimtalk-app-fallback": ("sms", "delivered", "4100", "delivered by SMS (report 4100), sent by the app"),
+    "sample-alimtalk-unknown-template": ("sms", "delivered", "4100", "delivered by SMS (report 4100), sent by the app"),
+    # never polled: a scheduled message before its send time, and a test send that delivers nothing
+    "sample-scheduled-reminder": ("sms", "sent", "-", "waiting for its send time; first report poll at 2030-01-15 09:01 KST"),
+    "sample-alimtalk-test-mode": ("alimtalk", "sent", "-", "test mode (msg_test)"),
+}  # fmt: skip
+
+
+def test_the_poller_settles_every_sent_sample_with_its_report(run_output):
+    # Given make run's table after the poller ran on its schedule
+    table = final_rows(run_output)
+
+    # Then each sample that was sent has its final status, report code and reason
+    for rid, (via, status, code, reason) in FINAL.items():
+        assert table[rid][1:4] == [via, status, code], (rid, table.get(rid))
+        assert table[rid][4].startswith(reason), (rid, table[rid][4])
+
+
+def test_rejected_samples_stay_rejected_after_the_poller(run_output):
+    before, after = rows(run_output), final_rows(run_output)
+    assert {rid for rid, cells in before.items() if cells[3] == "rejected"} == {
+        rid for rid, cells in after.items() if cells[2] == "rejected"
+    }
+
+
+def test_the_poller_backs_off_before_the_report_is_ready(run_output):
+    # Given reports ready 90 s after the send, and the first poll a minute after it
+    ticks = re.findall(r"tick\s+(\d+)\s+\+(\d+) min\s+read (\d+), polled (\d+): (.*)", run_output)
+
+    # Then the tick at 1 minute finds the 9 polled reports pending, the next poll is 2 minutes later
+    # (the tick in between reads nothing), and it finds every one final
+    assert ticks == [("1", "1", "9", "9", "pending 9"), ("3", "3", "9", "9", "delivered 8, failed 1")]
+
+
+def test_one_eventbridge_event_per_terminal_transition(run_output):
+    # Given the events the tap rule received, and the final table
+    events = published(run_output)
+    table = final_rows(run_output)
+    terminal = {
+        rid.removesuffix(" (sqs id)"): cells[2]
+        for rid, cells in table.items()
+        if cells[2] in {"delivered", "failed", "rejected", "unknown"}
+    }
+
+    # Then every terminal record was published exactly once, with the matching detail-type
+    assert sorted(e[1] for e in events) == sorted(terminal)
+    for detail_type, rid, status, *_ in events:
+        assert detail_type == f"Notification {status.title()}" and terminal[rid] == status
+    # And the AlimTalk routes say which way the message went
+    by_id = {e[1]: e for e in events}
+    assert by_id["sample-alimtalk-provider-fallback"][3:] == ["sms", "used"]
+    assert by_id["sample-alimtalk-shipped"][3:] == ["alimtalk", "unused"]
+    assert by_id["sample-alimtalk-app-fallback"][3:] == ["sms", "app"]
+
+
+def test_the_final_summary_counts_every_record_and_event(run_output):
+    summary = next(line for line in run_output.splitlines() if line.startswith("after the poller:"))
+    assert summary.startswith("after the poller: 16 records (delivered 8, failed 1, rejected 5, sent 2); 3 ticks")
+    assert "14 EventBridge events" in summary
