@@ -28,6 +28,7 @@ MEANING = {
     "rejected": "invalid event, or the provider refused its parameters; never retried",
     "unknown": "the outcome cannot be known; not sent again",
 }
+LABEL_WIDTH = 16
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 
@@ -136,9 +137,8 @@ def render(rec: dict[str, Any]) -> str:
     if rec.get("raw_body"):
         add("raw body", one_line(rec["raw_body"], 300), "raw_body")
     for key in sorted(set(rec) - shown):
-        lines.append((key, one_line(rec[key], 300)))
-    width = max(len(label) for label, _ in lines)
-    return "\n".join(f"{label:<{width}}  {value}" for label, value in lines)
+        lines.append((key[: LABEL_WIDTH - 2], one_line(rec[key], 300)))
+    return "\n".join(f"{label:<{LABEL_WIDTH}}{value}" for label, value in lines)
 
 
 def show(aws: Aws, record_id: str, as_json: bool) -> int:
