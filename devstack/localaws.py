@@ -13,6 +13,7 @@ CloudFormation skips is applied afterwards with the service APIs, each with the 
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -127,6 +128,30 @@ def _forget_cached_clients() -> None:
         pass
 
 
+_DDB_SERIALISED = ("put_item", "get_item", "query", "scan", "update_item", "delete_item", "transact_write_items")
+_ddb_lock = threading.RLock()
+
+
+def make_moto_dynamodb_atomic() -> None:
+    """DynamoDB applies a conditional write atomically. moto checks the condition, then writes, with no
+    lock, and serves requests on threads: two concurrent conditional updates of one item can both pass
+    (seen: two overlapping poller ticks both settling a record). Serialising moto's DynamoDB backend
+    calls restores the guarantee the product relies on; moto is bound by one GIL anyway."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_localaws_atomic", False):
+        return
+    for name in _DDB_SERIALISED:
+        original = getattr(DynamoDBBackend, name)
+
+        def serialised(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with _ddb_lock:
+                return _original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, functools.wraps(original)(serialised))
+    DynamoDBBackend._localaws_atomic = True  # type: ignore[attr-defined]
+
+
 class MotoProcess:
     """moto server in a child process, with ThreadedMotoServer's start/stop/get_host_and_port."""
 
@@ -139,7 +164,7 @@ class MotoProcess:
             s.bind(("127.0.0.1", 0))
             self._port = s.getsockname()[1]
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self._port)],
+            [sys.executable, "-m", "devstack.motoserver", "-H", "127.0.0.1", "-p", str(self._port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -220,6 +245,7 @@ class LocalAws:
         werkzeug_log = logging.getLogger("werkzeug")
         if werkzeug_log.level == logging.NOTSET:
             werkzeug_log.setLevel(logging.WARNING)
+        make_moto_dynamodb_atomic()
         server: ThreadedMotoServer | MotoProcess
         server = (
             MotoProcess() if separate_process else ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from devstack.stack import ISSUED_KEYS
 
@@ -28,6 +29,10 @@ class _RawRecords(logging.Handler):
 
 
 _raw = _RawRecords()
+# A second Powertools Logger of the same service (the poller's beside the dispatcher's, both in one
+# process in the local stack) takes the logger's first handler, which is this one, as its own and
+# appends its keys to that handler's formatter: it needs one (this handler never uses it).
+_raw.setFormatter(LambdaPowertoolsFormatter())
 
 
 def pytest_configure(config: pytest.Config) -> None:
