@@ -44,9 +44,9 @@ class Target:
     client_id: str | None = None
 
 
-def make_client(session: boto3.session.Session, service: str, endpoint_url: str | None) -> Any:
+def make_client(session: boto3.session.Session, service: str, endpoint_url: str | None, attempts: int = 5) -> Any:
     # Standard retry mode backs off on throttling, which a 100 000-row send-bulk will meet on AWS.
-    config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
+    config = Config(retries={"mode": "standard", "max_attempts": attempts}, max_pool_connections=32)
     return session.client(service, endpoint_url=endpoint_url, config=config)
 
 
@@ -72,11 +72,13 @@ class Aws:
             self._session = session
         return self._session
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, attempts: int = 5) -> Any:
+        """One client per service (and retry budget); boto3 clients are safe to share between threads."""
         with self._lock:
-            if service not in self._clients:
-                self._clients[service] = make_client(self.session, service, self.target.endpoint_url)
-            return self._clients[service]
+            key = f"{service}/{attempts}"
+            if key not in self._clients:
+                self._clients[key] = make_client(self.session, service, self.target.endpoint_url, attempts)
+            return self._clients[key]
 
     @property
     def where(self) -> str:

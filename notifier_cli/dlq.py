@@ -33,8 +33,9 @@ from notifier.adapters.dynamo import deserialize
 
 from .aws import Aws
 from .errors import INTERRUPTED, CliError
-from .output import mask_phone, one_line, table
+from .output import mask_numbers, mask_phone, one_line, table
 
+MOVE_TASK_POLL_S = 2.0
 _MAX = 10  # ReceiveMessage / SendMessageBatch / DeleteMessageBatch / ChangeMessageVisibilityBatch
 _MOVE_TASK_MISSING = ("UnsupportedOperation", "InvalidAction", "AWS.SimpleQueueService.UnsupportedOperation")
 
@@ -138,7 +139,7 @@ def list_(aws: Aws, limit: int, as_json: bool) -> int:
                 "dead_lettered": bool(rec.get("dead_lettered")),
                 "attempts": rec.get("attempts"),
                 "receive_count": int(m.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
-                "reason": reason,
+                "reason": mask_numbers(reason),
             }
         )
     if as_json:
@@ -263,8 +264,10 @@ def move_by_hand(
     sqs = aws.client("sqs")
     dlq, main = aws.dlq_url, aws.queue_url
     result = Moved()
-    passed_over: set[str] = set()
-    held: list[str] = []  # receipt handles of messages left in the DLQ, released at the end
+    passed_over: set[str] = set()  # left in the DLQ (not chosen, or refused): not received twice
+    # Everything received and not deleted is made visible again at the end, whatever ended the loop,
+    # so a rerun finds it at once rather than after the visibility time-out.
+    in_hand: dict[str, str] = {}
     with _DeferredInterrupt() as interrupt:
         try:
             # No early stop once the wanted ids were seen: the DLQ may hold a second copy of one.
@@ -272,12 +275,10 @@ def move_by_hand(
                 fresh = [m for m in _receive(sqs, dlq, visibility) if m["MessageId"] not in passed_over]
                 if not fresh:
                     break
+                in_hand.update((m["MessageId"], m["ReceiptHandle"]) for m in fresh)
                 copied = [m for m in fresh if m["MessageId"] in journal.pending]
                 chosen = [m for m in fresh if m not in copied and select(_event_id(m["Body"]))]
-                for m in fresh:
-                    if m not in copied and m not in chosen:
-                        passed_over.add(m["MessageId"])
-                        held.append(m["ReceiptHandle"])
+                passed_over.update(m["MessageId"] for m in fresh if m not in copied and m not in chosen)
                 if chosen:
                     resp = sqs.send_message_batch(
                         QueueUrl=main,
@@ -286,12 +287,11 @@ def move_by_hand(
                             for i, m in enumerate(chosen)
                         ],
                     )
-                    ok = {int(s["Id"]) for s in resp.get("Successful", [])}
                     for f in resp.get("Failed", []):
                         m = chosen[int(f["Id"])]
                         result.failed.append(f"{_event_id(m['Body']) or m['MessageId']}: {f.get('Code')}")
-                        held.append(m["ReceiptHandle"])
                         passed_over.add(m["MessageId"])
+                    ok = {int(s["Id"]) for s in resp.get("Successful", [])}
                     chosen = [m for i, m in enumerate(chosen) if i in ok]
                     journal.sent([m["MessageId"] for m in chosen])
                 to_delete = copied + chosen
@@ -300,25 +300,29 @@ def move_by_hand(
                         QueueUrl=dlq,
                         Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(to_delete)],
                     )
-                    gone = [to_delete[int(s["Id"])]["MessageId"] for s in resp.get("Successful", [])]
-                    journal.deleted(gone)
+                    gone = {to_delete[int(s["Id"])]["MessageId"] for s in resp.get("Successful", [])}
+                    # A copy whose delete failed stays journalled: the next run deletes it without resending.
+                    passed_over.update(m["MessageId"] for m in to_delete if m["MessageId"] not in gone)
+                    journal.deleted(sorted(gone))
+                    for m in to_delete:
+                        if m["MessageId"] in gone:
+                            del in_hand[m["MessageId"]]
+                            result.ids.add(_event_id(m["Body"]) or m["MessageId"])
                     result.already_copied += sum(1 for m in copied if m["MessageId"] in gone)
                     result.moved += sum(1 for m in chosen if m["MessageId"] in gone)
-                    result.ids.update(
-                        _event_id(m["Body"]) or m["MessageId"] for m in to_delete if m["MessageId"] in gone
-                    )
             result.interrupted = interrupt.requested
         finally:
-            _release(sqs, dlq, held)
+            _release(sqs, dlq, list(in_hand.values()))
             journal.close()
     return result
 
 
-def move_task(aws: Aws, poll_s: float = 2.0) -> int:
+def move_task(aws: Aws) -> int:
     """StartMessageMoveTask to the queues the messages came from; waits and returns how many moved."""
     sqs = aws.client("sqs")
     arn = aws.queue_arn(aws.dlq_url)
-    handle = sqs.start_message_move_task(SourceArn=arn)["TaskHandle"]
+    # One attempt: an endpoint without move tasks (moto) answers 500, and retrying it only delays the fallback.
+    handle = aws.client("sqs", attempts=1).start_message_move_task(SourceArn=arn)["TaskHandle"]
     print("SQS move task started; it runs on AWS even if this command is interrupted")
     try:
         while True:
@@ -329,7 +333,7 @@ def move_task(aws: Aws, poll_s: float = 2.0) -> int:
                 if status != "COMPLETED":
                     raise CliError(f"the SQS move task ended {status}: {task.get('FailureReason', '')}".rstrip(": "))
                 return int(task.get("ApproximateNumberOfMessagesMoved", 0))
-            time.sleep(poll_s)
+            time.sleep(MOVE_TASK_POLL_S)
     except KeyboardInterrupt:
         print("stopped waiting; the move task goes on (see the DLQ's depth in the SQS console)")
         raise

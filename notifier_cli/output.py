@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import unicodedata
@@ -33,6 +34,14 @@ def table(rows: Sequence[Sequence[str]], indent: str = "  ") -> str:
 def mask_phone(raw: object) -> str:
     digits = "".join(c for c in str(raw or "") if c.isdigit())
     return mask_digits(digits) if digits else ""
+
+
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)0\d{7,10}(?!\d)")
+
+
+def mask_numbers(text: str) -> str:
+    """Phone numbers inside free text (a provider's message names the numbers it did not send)."""
+    return _PHONE_IN_TEXT.sub(lambda m: mask_digits(m[0]), text)
 
 
 def one_line(s: object, limit: int = 160) -> str:
