@@ -3,6 +3,8 @@
 Dispatcher: the real handler on Lambda-shaped batches of 10 and 100 messages against moto server
 and the sandbox at a fixed provider latency; wall time per batch against one provider round trip.
 Cold start: the import time of the handler module in a fresh interpreter.
+Report poller: 10 000 reports due at once, drained by the real handler's ticks, against a sequential
+poller (devstack/bench_poller.py).
 """
 
 from __future__ import annotations
@@ -124,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="make bench", description=__doc__)
     ap.add_argument("--latency-ms", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--poll-reports", type=int, default=10_000, help="reports due at once for the poller")
+    ap.add_argument("--poll-latency-ms", type=int, default=50)
     args = ap.parse_args(argv)
     with_pyc, without_pyc = _import_ms(3), _import_ms(3, bytecode=False)
     print(
@@ -132,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     dispatcher_bench(args.latency_ms, args.repeats)
+    print()
+    from .bench_poller import poller_bench
+
+    poller_bench(n=args.poll_reports, latency_ms=args.poll_latency_ms)
     return 0
 
 
