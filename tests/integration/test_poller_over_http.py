@@ -211,6 +211,10 @@ def test_a_report_that_never_comes_makes_the_record_unknown_after_72_hours(stack
     assert (rec["status"], summary["unknown"]) == ("unknown", 1)
     assert rec["reason"].startswith("no final delivery report within 72 hours of sending")
     assert [e["detail-type"] for e in events_for(stack, b["id"])] == ["Notification Unknown"]
+    # And it counts toward the metric the unknown-outcome alarm watches (namespace Notifier, service notifier)
+    emf = [json.loads(line) for line in stack.log_stream.getvalue().splitlines() if line.startswith('{"_aws"')][-1]
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Notifier"
+    assert (emf["service"], emf["Unknown"]) == ("notifier", [1.0])
 
 
 def test_a_scheduled_message_is_not_polled_before_its_send_time(stack, clock):
