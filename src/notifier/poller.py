@@ -142,8 +142,9 @@ class Poller:
         falls under the margin."""
         result = TickResult()
         margin = self.settings.margin_s(remaining_s())
-        feed = _Feed(self.records, self.settings, int(self.clock()), result)
-        lock = threading.Lock()
+        feed = _Feed(self.records, self.settings, int(self.clock()))
+        lock = threading.Lock()  # the result's counters
+        feeding = threading.Lock()  # the feed: one index query at a time, without holding up the counters
         workers: list[threading.Thread] = []
 
         def spawn() -> None:
@@ -152,11 +153,11 @@ class Poller:
             worker.start()
 
         def take() -> dict[str, Any] | None:
-            with lock:
+            with feeding:
                 if feed.stopped:
                     return None
                 if remaining_s() < margin:
-                    feed.stopped = result.stopped_early = True
+                    feed.stopped = True
                     return None
                 item = feed.next()
                 # Threads only as the work needs them: an idle tick (the usual case) starts one.
@@ -178,7 +179,9 @@ class Poller:
         while joined < len(workers):  # a worker may start another until the work runs out
             workers[joined].join()
             joined += 1
-        if result.stopped_early:
+        result.read = feed.read
+        if feed.stopped:
+            result.stopped_early = True
             result.left = feed.buffered()
             log.warning("tick stopped before its time-out; the rest waits for the next tick", extra=result.summary())
         return result
@@ -303,13 +306,13 @@ class Poller:
 
 class _Feed:
     """Due items of every shard, a page at a time, shards taken in turn so none waits behind another.
-    Not thread-safe: the tick calls it under its lock."""
+    Not thread-safe: the tick calls it under its feeding lock."""
 
-    def __init__(self, records: PendingRecords, settings: PollSettings, now: int, result: TickResult) -> None:
+    def __init__(self, records: PendingRecords, settings: PollSettings, now: int) -> None:
         self._records = records
         self._page_size = settings.page_size
         self._now = now
-        self._result = result
+        self.read = 0
         self._cursors: dict[str, Any] = {str(s): None for s in range(settings.shards)}
         self._turn: list[str] = list(self._cursors)
         self._buffer: deque[dict[str, Any]] = deque()
@@ -319,7 +322,7 @@ class _Feed:
         while not self._buffer and self._turn:
             shard = self._turn.pop(0)
             page = self._records.due(shard, self._now, self._page_size, self._cursors[shard])
-            self._result.read += page.scanned
+            self.read += page.scanned
             self._buffer.extend(page.items)
             if page.cursor is not None:
                 self._cursors[shard] = page.cursor
