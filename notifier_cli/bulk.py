@@ -450,7 +450,16 @@ class Options:
     concurrency: int = 8
 
 
-def _peak_mb() -> float:
+def peak_mb() -> float:
+    """This process's peak resident memory. VmHWM first: ru_maxrss also counts the memory of the
+    process that started this one (Linux carries it over fork and exec)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
@@ -517,7 +526,7 @@ def run(aws: Aws, opts: Options) -> int:
     queue_name = queue_url.rsplit("/", 1)[-1]
     print(
         f"enqueued {done.sent:,} of {checked.valid:,} valid row(s) to {queue_name} "
-        f"in {elapsed:.1f} s (peak memory {_peak_mb():.0f} MB)"
+        f"in {elapsed:.1f} s (peak memory {peak_mb():.0f} MB)"
     )
     if checked.invalid:
         print(f"skipped {checked.invalid:,} invalid row(s) (--skip-invalid)")
