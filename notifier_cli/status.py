@@ -92,8 +92,16 @@ def render(rec: dict[str, Any]) -> str:
         "conversion",
     )
     route = []
-    if rec.get("fallback"):
-        route.append(f"fallback {rec['fallback']}" + (f" ({rec['fallback_type']})" if rec.get("fallback_type") else ""))
+    fallback = rec.get("fallback")
+    if fallback == "provider":
+        kind = rec.get("fallback_type") or "SMS/LMS"
+        route.append(f"AlimTalk; if Kakao cannot deliver, the provider sends it as {kind} (provider-side fallback)")
+    elif fallback == "app":
+        route.append("AlimTalk not sent; the dispatcher sent the fallback SMS/LMS itself (app-side fallback)")
+    elif fallback == "none" or rec.get("fallback_type") == "N":
+        route.append("AlimTalk, no fallback")
+    elif fallback:
+        route.append(f"fallback {fallback}")
     if rec.get("alimtalk_code") or rec.get("alimtalk_reason"):
         route.append(f"AlimTalk refused: {rec.get('alimtalk_code', '')} {rec.get('alimtalk_reason', '')}".strip())
     if rec.get("phase"):
@@ -108,7 +116,7 @@ def render(rec: dict[str, Any]) -> str:
     shown.add("last_error")
     if rec.get("report_code") is not None:
         via = f", delivered via {rec['delivered_via']}" if rec.get("delivered_via") else ""
-        fb = f", fallback {rec['fallback_used']}" if rec.get("fallback_used") else ""
+        fb = ", after the provider's fallback SMS/LMS was sent" if rec.get("fallback_used") else ""
         add("report", f"{rec['report_code']}: {_report_meaning(rec)}{via}{fb}", "report_code", "report_reason")
     shown.update(("delivered_via", "fallback_used"))
     add("report time", _kst(str(rec["report_time"])) if rec.get("report_time") else None, "report_time")

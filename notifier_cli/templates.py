@@ -107,9 +107,11 @@ def list_(aws: Aws, code: str | None, status: str | None, as_json: bool) -> int:
     if as_json:
         print(json.dumps([asdict(t) for t in templates.values()], ensure_ascii=False, indent=2))
         return 0
-    filters = [f"code {code}" for _ in [code] if code] + [
-        f"status {describe_status(TEMPLATE_STATUS_BY_CODE[status])}" for _ in [status] if status
-    ]
+    filters = []
+    if code:
+        filters.append(f"code {code}")
+    if status:
+        filters.append(f"status {describe_status(TEMPLATE_STATUS_BY_CODE[status])}")
     print(f"{len(templates)} template(s)" + (f" with {' and '.join(filters)}" if filters else ""))
     for t in templates.values():
         print()

@@ -1,0 +1,94 @@
+"""The CLI's pure parts: spreadsheet cells to event fields, record rendering, masking, durations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from notifier_cli import bulk
+from notifier_cli.output import mask_numbers
+from notifier_cli.status import render, since
+
+
+@pytest.mark.parametrize(
+    "cell, iso",
+    [
+        ("20261201090000", "2026-12-01T09:00:00+09:00"),  # the spec's send_time, Korea time
+        (20261201090000, "2026-12-01T09:00:00+09:00"),  # the same typed into a number cell
+        ("202612010900", "2026-12-01T09:00:00+09:00"),
+        ("2026-12-01 09:00", "2026-12-01T09:00:00+09:00"),
+        ("2026-12-01T00:00:00Z", "2026-12-01T00:00:00+00:00"),
+        (datetime(2026, 12, 1, 9, 0), "2026-12-01T09:00:00+09:00"),  # an Excel date-time has no zone
+        ("", None),
+        (None, None),
+    ],
+)
+def test_send_times_are_read_in_korea_time_unless_they_say_otherwise(cell, iso):
+    assert bulk._send_at(cell) == iso
+
+
+@pytest.mark.parametrize("cell", ["20261301090000", "tomorrow", "2026-12-01"])
+def test_a_send_time_that_is_not_a_time_is_a_row_problem(cell):
+    with pytest.raises(bulk.RowProblem, match="send_time"):
+        bulk._send_at(cell)
+
+
+def test_variables_come_as_pairs_or_as_json():
+    assert bulk._variables("name=홍길동; order=1234") == {"name": "홍길동", "order": "1234"}
+    assert bulk._variables('{"name": "홍길동", "amount": 1000}') == {"name": "홍길동", "amount": "1000"}
+    with pytest.raises(bulk.RowProblem, match="name=value"):
+        bulk._variables("홍길동")
+
+
+def test_a_header_row_may_name_the_columns_in_any_order():
+    layout = bulk.layout_of(["내용", "to", "#{name}", "템플릿코드"])
+    assert layout.header and layout.fields == {0: "text", 1: "to", 3: "template"} and layout.variables == {2: "name"}
+    assert bulk.layout_of([None, "01012345678", "홍길동"]) is bulk.POSITIONAL
+
+
+def test_only_a_number_that_needs_its_leading_zero_gets_it():
+    c = bulk.Converter("p", "f")
+    assert c.phone(1012345678) == "01012345678"
+    assert c.phone(15881234) == "15881234"  # a representative number has no 0
+    assert c.phone("010-1234-5678") == "010-1234-5678"
+    assert c.zeros_restored == 1
+
+
+def test_phone_numbers_in_free_text_are_masked():
+    assert (
+        mask_numbers("잔금 부족[미발송 목록] 01012345678, 0212345678")
+        == "잔금 부족[미발송 목록] 010****5678, 02****5678"
+    )
+
+
+def test_durations_count_back_from_now():
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    assert since("90m", now) == datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
+    assert since("2026-11-01T00:00:00", now) == datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_a_record_delivered_by_the_providers_fallback_says_so():
+    rec = {
+        "id": "o-1",
+        "status": "delivered",
+        "channel_requested": "alimtalk",
+        "channel_used": "alimtalk",
+        "fallback": "provider",
+        "fallback_type": "SMS",
+        "cmid": "20261122120000000001",
+        "report_code": "A/00",
+        "report_reason": "NO_USER 카카오톡을 미사용자; fallback SMS delivered",
+        "delivered_via": "sms",
+        "fallback_used": True,
+        "attempts": 1,
+        "dead_lettered": None,
+    }
+    lines = {line[:16].strip(): line[16:] for line in render(rec).splitlines()}
+    assert lines["status"].startswith("delivered: the report says delivered")
+    assert "the provider sends it as SMS" in lines["route"]
+    assert lines["report"] == (
+        "A/00: NO_USER 카카오톡을 미사용자; fallback SMS delivered, delivered via sms, "
+        "after the provider's fallback SMS/LMS was sent"
+    )
+    assert "dead-lettered" not in lines and "True" not in render(rec)
