@@ -381,7 +381,7 @@ class Enqueued:
 def _send_batch(sqs: Any, queue_url: str, bodies: list[str]) -> tuple[int, list[tuple[str, str]]]:
     entries = {str(i): b for i, b in enumerate(bodies)}
     sent = 0
-    failures: list[dict[str, Any]] = []
+    given_up: list[dict[str, Any]] = []
     for attempt in range(_RETRIES):
         resp = sqs.send_message_batch(
             QueueUrl=queue_url, Entries=[{"Id": k, "MessageBody": b} for k, b in entries.items()]
@@ -389,11 +389,14 @@ def _send_batch(sqs: Any, queue_url: str, bodies: list[str]) -> tuple[int, list[
         sent += len(resp.get("Successful", []))
         failures = resp.get("Failed", [])
         # Entries SQS blames on the sender would fail the same way again.
-        entries = {f["Id"]: entries[f["Id"]] for f in failures if not f.get("SenderFault")}
-        if not entries:
+        given_up += [f for f in failures if f.get("SenderFault")]
+        retry = [f for f in failures if not f.get("SenderFault")]
+        if not retry or attempt == _RETRIES - 1:
+            given_up += retry
             break
+        entries = {f["Id"]: entries[f["Id"]] for f in retry}
         time.sleep(0.2 * (attempt + 1))
-    failed = [(json.loads(bodies[int(f["Id"])])["id"], f"{f.get('Code')}: {f.get('Message', '')}") for f in failures]
+    failed = [(json.loads(bodies[int(f["Id"])])["id"], f"{f.get('Code')}: {f.get('Message', '')}") for f in given_up]
     return sent, failed
 
 

@@ -92,3 +92,31 @@ def test_a_record_delivered_by_the_providers_fallback_says_so():
         "after the provider's fallback SMS/LMS was sent"
     )
     assert "dead-lettered" not in lines and "True" not in render(rec)
+
+
+class PartlyRefusingSqs:
+    """SendMessageBatch as SQS answers under trouble: entry 0 refused for good (sender's fault),
+    entry 1 refused once for a passing reason, the rest taken."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, object]:
+        ids = [e["Id"] for e in Entries]
+        self.calls.append(ids)
+        failed = []
+        if "0" in ids:
+            failed.append({"Id": "0", "SenderFault": True, "Code": "InvalidMessageContents", "Message": "bad"})
+        if "1" in ids and len(self.calls) == 1:
+            failed.append({"Id": "1", "SenderFault": False, "Code": "InternalError", "Message": "try again"})
+        refused = {f["Id"] for f in failed}
+        return {"Successful": [{"Id": i} for i in ids if i not in refused], "Failed": failed}
+
+
+def test_a_batch_retries_what_sqs_may_take_later_and_reports_what_it_never_will(monkeypatch):
+    monkeypatch.setattr(bulk.time, "sleep", lambda s: None)
+    sqs = PartlyRefusingSqs()
+    bodies = [f'{{"id": "r-{i}"}}' for i in range(3)]
+    sent, failed = bulk._send_batch(sqs, "q", bodies)
+    assert sent == 2 and sqs.calls == [["0", "1", "2"], ["1"]]
+    assert failed == [("r-0", "InvalidMessageContents: bad")]
