@@ -6,14 +6,13 @@ rewrites the final JSON line, so an exception text or a stray `extra` cannot lea
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-# A Korean number standing alone (not inside a longer digit run such as a cmid or a timestamp).
-_PHONE = re.compile(r"(?<![\d-])(0\d{2}[-. ]?)(\d{2,4})([-. ]?\d{4})(?![\d-])")
+from .domain.phone import mask_in_text
+
 _secrets: set[str] = set()
 _lock = threading.Lock()
 
@@ -29,7 +28,7 @@ def scrub(line: str) -> str:
     for secret in tuple(_secrets):
         if secret in line:
             line = line.replace(secret, "***")
-    return _PHONE.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], line)
+    return mask_in_text(line)
 
 
 class ScrubbingFormatter(LambdaPowertoolsFormatter):

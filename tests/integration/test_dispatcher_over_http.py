@@ -201,6 +201,8 @@ def test_empty_balance_is_retried_and_dead_lettered_after_max_receive_count(stac
     rec = stack.record(ids(b))
     assert rec["status"] == "failed" and rec["dead_lettered"] is True and rec["provider_code"] == "600"
     assert "선불제 충전요금 부족" in rec["reason"] and "gave up after 3 deliveries" in rec["reason"]
+    # The provider's 600 message lists the unsent numbers; the stored (and published) reason masks them
+    assert "01012345678" not in rec["reason"] and "010****5678" in rec["reason"]
     stack.sandbox.set_balance(1_000_000)
 
 

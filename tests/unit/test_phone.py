@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifier.domain.phone import PhoneError, kind, mask, normalize, recipient, sender
+from notifier.domain.phone import PhoneError, kind, mask, mask_in_text, normalize, recipient, sender
 
 NOT_DIGITS = "must contain only digits (separators - . ( ) and a +82 prefix are allowed)"
 REPRESENTATIVE_CANNOT_RECEIVE = "a representative number (15xx/16xx/18xx) cannot receive messages"
@@ -238,3 +238,12 @@ def test_mask_hides_at_least_four_digits_and_keeps_the_last_four(digits, masked)
     assert mask(digits) == masked
     assert len(mask(digits)) == len(digits)
     assert mask(digits).count("*") >= min(4, len(digits))
+
+
+def test_numbers_inside_free_text_are_masked_but_long_digit_runs_are_not():
+    # Given a provider message listing unsent numbers, beside a cmid and a timestamp
+    said = "잔금 부족[미발송 목록] 01012345678, 010-2222-3333; cmid 20261123034659000001 at 20261201090000"
+    # When it is masked
+    masked = mask_in_text(said)
+    # Then the numbers are masked and the long digit runs are left alone
+    assert masked == "잔금 부족[미발송 목록] 010****5678, 010-****-3333; cmid 20261123034659000001 at 20261201090000"

@@ -26,6 +26,7 @@ from urllib3.exceptions import (
 )
 
 from ..domain.codes import Verdict, ppurio_send_outcome
+from ..domain.phone import mask_in_text
 from ..ports import SendResult, SendVerdict, TextMessage
 
 
@@ -204,7 +205,10 @@ def send_and_classify(
     code = str(reply.body.get("result_code", "")).strip()
     outcome = table(code)
     message = reply.body.get("result_message") or reply.body.get("result_msg")
-    reason = outcome.reason + (f" (provider said: {message})" if message and code != "200" else "")
+    # The provider's message can list recipients ("잔금 부족[미발송 목록] 01012345678"); a reason is
+    # stored, published to EventBridge and shown by operators' tools, so numbers are masked here.
+    said = f" (provider said: {mask_in_text(str(message))})" if message and code != "200" else ""
+    reason = outcome.reason + said
     # The spec calls it SERIAL_NUM; the live server said cmid. Either will do.
     cmid = reply.body.get("cmid", reply.body.get("serial_num"))
     if outcome.verdict == Verdict.ACCEPTED:

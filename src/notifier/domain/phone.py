@@ -14,6 +14,8 @@ AREA_CODES = (
 REPRESENTATIVE_PREFIXES = ("15", "16", "18")
 
 _SEPARATORS = re.compile(r"[\s\-.()]")
+# A Korean number standing alone in free text (not inside a longer digit run such as a cmid).
+_IN_TEXT = re.compile(r"(?<![\d-])(0\d{2}[-. ]?)(\d{2,4})([-. ]?\d{4})(?![\d-])")
 
 
 class PhoneError(ValueError):
@@ -89,3 +91,8 @@ def mask(digits: str) -> str:
         return "*" * len(digits)
     head = min(3, len(digits) - 8)
     return digits[:head] + "*" * (len(digits) - head - 4) + digits[-4:]
+
+
+def mask_in_text(text: str) -> str:
+    """Every phone number inside free text masked: 010****5678, 010-****-5678."""
+    return _IN_TEXT.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
