@@ -25,20 +25,23 @@ from notifier.handlers.poller_wiring import PollerWiring
 
 pytestmark = pytest.mark.integration
 
+FIRST_POLL = 90  # past the dispatcher's first next_poll_at (send + 60 s) and the sandbox's 30 s report delay
 SHIPPED = "홍길동님, 주문하신 상품이 발송되었습니다.\n배송 현황은 아래 버튼에서 확인하세요."  # template A1111
 
 
 class Clock:
-    """Wall-clock time plus an offset the test advances."""
+    """Stands still until the test advances it. It starts at the wall clock's now because the dispatcher
+    stamps sent_at and the first next_poll_at by the wall clock; a "first poll" step is 90 s, so the
+    seconds a test takes to send never matter."""
 
     def __init__(self) -> None:
-        self.offset = 0.0
+        self.now = time.time()
 
     def __call__(self) -> float:
-        return time.time() + self.offset
+        return self.now
 
     def advance(self, seconds: float) -> None:
-        self.offset += seconds
+        self.now += seconds
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +127,7 @@ def test_a_wrong_number_report_fails_the_record_and_the_application_hears_of_it(
     send(stack, b)
 
     # When the schedule fires a minute later (the report is ready after 30 s)
-    clock.advance(61)
+    clock.advance(FIRST_POLL)
     summary = stack.poll(clock=clock)
 
     # Then the record is failed with the code and the Korean reason, out of the pending index
@@ -146,7 +149,7 @@ def test_sms_lms_and_mms_are_asked_on_the_ppurio_report_api_and_delivered(stack,
     bodies = [sms(text=texts["sms"]), sms(text=texts["lms"]),
               sms(channel="mms", subject="쿠폰", attachments=[{"s3": "s3://kr-notifier-dev-attachments/samples/coupon.jpg"}])]  # fmt: skip
     send(stack, *bodies)
-    clock.advance(61)
+    clock.advance(FIRST_POLL)
 
     stack.poll(clock=clock)
 
@@ -164,7 +167,7 @@ def test_a_report_not_ready_in_any_style_leaves_the_record_pending_until_it_is(s
     send(stack, b)
 
     # When the first poll comes a minute after the send
-    clock.advance(61)
+    clock.advance(FIRST_POLL)
     first = stack.poll(clock=clock)
 
     # Then the record is still sent, backed off by 2 minutes, and nothing was published
@@ -184,7 +187,7 @@ def test_provider_errors_leave_the_record_pending_and_a_later_tick_settles_it(st
     b = sms()
     send(stack, b)
     stack.sandbox.set_faults(error_5xx_rate=1.0)
-    clock.advance(61)
+    clock.advance(FIRST_POLL)
 
     broken = stack.poll(clock=clock)
 
@@ -200,7 +203,7 @@ def test_a_report_that_never_comes_makes_the_record_unknown_after_72_hours(stack
     stack.sandbox.force_outcome("01012345678", pending=True)
     b = sms()
     send(stack, b)
-    clock.advance(61)
+    clock.advance(FIRST_POLL)
     stack.poll(clock=clock)
     assert stack.record(b["id"])["status"] == "sent"
 
@@ -244,7 +247,7 @@ def test_a_scheduled_message_is_not_polled_before_its_send_time(stack, clock):
 def test_alimtalk_delivered_by_kakao(stack, clock):
     b = alimtalk("010-5555-0100")
     send(stack, b)
-    clock.advance(61)
+    clock.advance(FIRST_POLL)
 
     stack.poll(clock=clock)
 
@@ -263,7 +266,7 @@ def test_alimtalk_to_a_non_kakao_user_is_delivered_by_the_providers_fallback_sms
     stack.sandbox.force_outcome("01055550101", rslt="A", msg_rslt="00")
     b = alimtalk("010-5555-0101")
     send(stack, b)
-    clock.advance(61)
+    clock.advance(FIRST_POLL)
 
     stack.poll(clock=clock)
 
@@ -286,7 +289,7 @@ def test_alimtalk_and_its_fallback_both_failing_keep_both_reasons(stack, clock):
     stack.sandbox.force_outcome("01055550102", rslt="B", msg_rslt="E")
     b = alimtalk("010-5555-0102")
     send(stack, b)
-    clock.advance(61)
+    clock.advance(FIRST_POLL)
 
     stack.poll(clock=clock)
 
@@ -301,7 +304,7 @@ def test_alimtalk_waiting_statuses_are_pending(stack, clock):
     stack.sandbox.configure(report_delay_s=600)
     b = alimtalk("010-5555-0103")
     send(stack, b)
-    clock.advance(61)
+    clock.advance(FIRST_POLL)
 
     stack.poll(clock=clock)
 
@@ -331,7 +334,7 @@ def test_a_tick_reads_only_the_pending_records_whatever_the_table_holds(stack, c
     # Given 100 notifications the poller itself settled (so the index entries it removes are real)
     done = [sms() for _ in range(100)]
     send(stack, *done)
-    clock.advance(61)
+    clock.advance(FIRST_POLL)
     assert stack.poll(clock=clock)["delivered"] == 100
     # And 2 000 more terminal records, and 5 records waiting for their report
     ddb, table = stack.aws.client("dynamodb"), stack.env["TABLE_NAME"]
@@ -347,7 +350,7 @@ def test_a_tick_reads_only_the_pending_records_whatever_the_table_holds(stack, c
     counts, hook = _count_query_items(client)
 
     # When a tick runs
-    clock.advance(61)
+    clock.advance(FIRST_POLL)
     try:
         summary = stack.poll(clock=clock)
     finally:
@@ -367,7 +370,7 @@ def test_overlapping_ticks_publish_one_event_per_terminal_transition(stack, cloc
     # Given 12 delivered reports, and a second poller container besides the handler's
     bodies = [sms(to=f"010-5555-{1000 + i:04d}") for i in range(12)]
     send(stack, *bodies)
-    clock.advance(61)
+    clock.advance(FIRST_POLL)
     first = poller.app().poller
     second = PollerWiring.from_env(dict(os.environ)).poller()
     second.clock = clock
