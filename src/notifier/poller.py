@@ -161,7 +161,7 @@ class Poller:
                     return None
                 item = feed.next()
                 # Threads only as the work needs them: an idle tick (the usual case) starts one.
-                if item is not None and feed.buffered() and len(workers) < self.settings.concurrency:
+                if item is not None and not feed.exhausted() and len(workers) < self.settings.concurrency:
                     spawn()
                 return item
 
@@ -328,6 +328,10 @@ class _Feed:
                 self._cursors[shard] = page.cursor
                 self._turn.append(shard)
         return self._buffer.popleft() if self._buffer else None
+
+    def exhausted(self) -> bool:
+        """Nothing buffered and no page left to read."""
+        return not self._buffer and not self._turn
 
     def buffered(self) -> int:
         """Due items read and not taken; pages not read yet are not counted (reading them would cost)."""
