@@ -9,7 +9,7 @@ import copy
 import threading
 from typing import Any
 
-from notifier.poller import DuePage
+from notifier.ports import DuePage
 
 
 class InMemoryRecords:

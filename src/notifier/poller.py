@@ -11,7 +11,7 @@ too, so overlapping ticks do not back a record off twice.
 The tick stops taking new work while enough time is left to finish what is in flight (the
 provider's time-outs included) and leaves the rest for the next tick.
 
-No boto3, no urllib3: the store, the report API and the event bus come in through the ports below.
+No boto3, no urllib3: the store, the report API and the event bus come in through notifier.ports.
 """
 
 from __future__ import annotations
@@ -24,55 +24,16 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any
 
 from .domain import reports
-from .domain.reports import Final, NoReport, Pending, Report
+from .domain.reports import Final, NoReport, Pending
 from .domain.status import Status
+from .ports import PendingRecords, ReportSource, TerminalEvents
 
 log = logging.getLogger("notifier.poller")
 
 INDEX_ATTRS = ("poll_shard", "next_poll_at")
-
-
-# ---------------------------------------------------------------------------------------------- ports
-
-
-class DuePage(NamedTuple):
-    items: list[dict[str, Any]]
-    scanned: int  # items the store read to answer (DynamoDB's ScannedCount): the tick's read cost
-    cursor: Any  # pass back to continue; None when the shard has no more due items
-
-
-class PendingRecords(Protocol):
-    def due(self, shard: str, now: int, limit: int, cursor: Any = None) -> DuePage: ...
-
-    def update(
-        self,
-        record_id: str,
-        *,
-        set_: dict[str, Any],
-        remove: tuple[str, ...] | list[str] = (),
-        add: dict[str, int] | None = None,
-        expect: dict[str, Any] | None = None,
-        expect_absent: tuple[str, ...] | list[str] = (),
-    ) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Fetched:
-    report: Report
-    latency_ms: float = 0.0
-
-
-class ReportSource(Protocol):
-    """The provider's report APIs, for one record (its cmid and the channel it went by)."""
-
-    def fetch(self, record: Mapping[str, Any]) -> Fetched: ...
-
-
-class TerminalEvents(Protocol):
-    def publish(self, record: dict[str, Any]) -> None: ...
 
 
 # ---------------------------------------------------------------------------------------------- settings

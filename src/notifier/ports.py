@@ -3,11 +3,13 @@ dispatcher and the tests' fakes depend only on what is here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from .domain.alimtalk import Template
+    from .domain.reports import Report
 
 SendVerdict = Literal["accepted", "rejected", "retry", "unknown", "fallback"]
 
@@ -60,12 +62,8 @@ class AttachmentStore(Protocol):
     def fetch(self, bucket: str, key: str, max_bytes: int) -> bytes: ...
 
 
-class RecordStore(Protocol):
-    """Records keyed by id. `create` and `update` are conditional; they report, never raise, a lost race."""
-
-    def create(self, item: dict[str, Any]) -> dict[str, Any] | None: ...
-
-    def get(self, record_id: str) -> dict[str, Any] | None: ...
+class RecordUpdates(Protocol):
+    """Conditional updates of records keyed by id: they report, never raise, a lost race."""
 
     def update(
         self,
@@ -77,6 +75,38 @@ class RecordStore(Protocol):
         expect: dict[str, Any] | None = None,
         expect_absent: tuple[str, ...] | list[str] = (),
     ) -> bool: ...
+
+
+class RecordStore(RecordUpdates, Protocol):
+    """What the dispatcher needs: `create` is conditional on the id being new."""
+
+    def create(self, item: dict[str, Any]) -> dict[str, Any] | None: ...
+
+    def get(self, record_id: str) -> dict[str, Any] | None: ...
+
+
+class DuePage(NamedTuple):
+    items: list[dict[str, Any]]
+    scanned: int  # items the store read to answer (DynamoDB's ScannedCount): the tick's read cost
+    cursor: Any  # pass back to continue; None when the shard has no more due items
+
+
+class PendingRecords(RecordUpdates, Protocol):
+    """What the poller needs: the records due for a report poll, read through the sparse index."""
+
+    def due(self, shard: str, now: int, limit: int, cursor: Any = None) -> DuePage: ...
+
+
+@dataclass(frozen=True)
+class Fetched:
+    report: Report
+    latency_ms: float = 0.0
+
+
+class ReportSource(Protocol):
+    """The provider's report APIs, for one record (its cmid and the channel it went by)."""
+
+    def fetch(self, record: Mapping[str, Any]) -> Fetched: ...
 
 
 class TerminalEvents(Protocol):

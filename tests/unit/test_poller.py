@@ -17,7 +17,8 @@ import pytest
 
 from notifier.dispatch import Dispatcher, Inbound, Settings
 from notifier.domain.reports import Final, NoReport, Pending, Report
-from notifier.poller import DuePage, Fetched, Poller, PollSettings
+from notifier.poller import Poller, PollSettings
+from notifier.ports import DuePage, Fetched
 from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedProvider, accepted
 
 DELIVERED = Final("delivered", "4100", "전달", "sms", report_time="20261122180501", codes={"call_status": "4100"})

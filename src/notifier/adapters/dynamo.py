@@ -8,7 +8,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from ..poller import DuePage
+from ..ports import DuePage
 
 _ser = TypeSerializer()
 _des = TypeDeserializer()

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..domain import reports
 from ..domain.reports import NoReport
-from ..poller import Fetched
+from ..ports import Fetched
 from .apistore import ApiStoreHttp, TransportError
 
 PPURIO_REPORT = "/ppurio/1/message/report/{client_id}"
