@@ -470,6 +470,7 @@ class Dispatcher:
                 expect=mine,
             )  # fmt: skip
             log.info("test send accepted", extra={"record_id": rid, "cmid": result.cmid})
+            self._publish_current(rid)  # its final word: a test send is never polled
             return Outcome("ack", "sent", rid, Status.SENT.value, reason, p.channel_used, latency)
         if result.verdict == "accepted":
             first_poll = max(now, p.send_at_epoch or 0) + self.settings.first_poll_after_s

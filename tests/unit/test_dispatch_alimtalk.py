@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+from notifier.adapters.events import detail_type
 from notifier.dispatch import Dispatcher, Inbound, Settings
 from notifier.domain.alimtalk import Template, TemplateButton
 from notifier.domain.codes import KKO_SEND_CODES, Verdict
 from notifier.ports import AlimTalkMessage, SendResult, TemplatesUnavailable
-from tests.fakes import Clock, InMemoryRecords, ScriptedProvider, accepted
+from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedProvider, accepted
 
 SENDER = "0212345678"
 TEXT = "홍길동님, 주문하신 상품이 발송되었습니다."
@@ -51,7 +52,7 @@ class Kko:
             return self.results.pop(0) if len(self.results) > 1 else self.results[0]
 
 
-def make(kko=None, sms=None, templates=None, records=None, max_receive=3):
+def make(kko=None, sms=None, templates=None, records=None, max_receive=3, events=None):
     kko, sms = kko or Kko(), sms or ScriptedProvider(accepted("20261122000000000001"))
     records, clock = records or InMemoryRecords(), Clock()
     d = Dispatcher(
@@ -60,6 +61,7 @@ def make(kko=None, sms=None, templates=None, records=None, max_receive=3):
         alimtalk=kko,
         templates=templates or Templates(),
         settings=Settings(default_sender=SENDER, max_receive_count=max_receive),
+        events=events,
         clock=clock,
     )
     return d, records, kko, sms, clock
@@ -260,8 +262,11 @@ def test_concurrent_duplicates_of_a_falling_back_alimtalk_send_one_alimtalk_and_
 
 
 def test_test_mode_uses_msg_test_is_not_polled_and_never_falls_back_to_a_real_sms():
-    d, records, kko, sms, clock = make()
+    events = RecordedEvents()
+    d, records, kko, sms, clock = make(events=events)
     d.handle(msg(body(test=True), clock))
+    # The producer is told the provider's verdict: there will be no report to wait for
+    assert [detail_type(e) for e in events.published] == ["Notification Tested"]
     rec = records.get("akt-1")
     assert kko.sent[0].test is True
     assert rec["test"] is True and rec["status"] == "sent" and "poll_shard" not in rec

@@ -30,6 +30,13 @@ DETAIL_KEYS = (
 )  # fmt: skip
 
 
+def detail_type(record: dict[str, Any]) -> str:
+    status = str(record.get("status"))
+    if record.get("test") and status == "sent":
+        return "Notification Tested"  # msg_test accepted it: the verdict a test send asks for
+    return DETAIL_TYPES.get(status, f"Notification {status.title()}")
+
+
 def detail_of(record: dict[str, Any]) -> dict[str, Any]:
     detail = {k: record[k] for k in DETAIL_KEYS if record.get(k) is not None}
     if record.get("recipient"):
@@ -45,10 +52,9 @@ class EventBridgePublisher:
         self.failures = 0
 
     def publish(self, record: dict[str, Any]) -> None:
-        status = str(record.get("status"))
         entry = {
             "Source": SOURCE,
-            "DetailType": DETAIL_TYPES.get(status, f"Notification {status.title()}"),
+            "DetailType": detail_type(record),
             "Detail": json.dumps(detail_of(record), ensure_ascii=False, default=str),
             "EventBusName": self._bus,
             "Resources": [],
