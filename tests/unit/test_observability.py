@@ -44,3 +44,19 @@ def test_the_powertools_formatter_scrubs_extras_and_exception_texts():
     assert record["to"] == "010****8888" and record["key"] == "***"
     assert "an0ther-secret-key" not in out and "01099998888" not in out
     assert "010-****-8888" in record["exception"] and "9999" not in record["exception"]
+
+
+def test_no_tracer_is_created_unless_tracing_is_active(monkeypatch):
+    from notifier.observability import traced
+
+    def handler(event, context):
+        return "ok"
+
+    # Given tracing is not switched on, the handler is returned as it is (no X-Ray SDK loaded)
+    monkeypatch.setenv("TRACING", "PassThrough")
+    assert traced(handler) is handler
+    # Given it is Active, the handler is wrapped by a Powertools Tracer
+    monkeypatch.setenv("TRACING", "Active")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon here
+    wrapped = traced(handler)
+    assert wrapped is not handler and wrapped({}, None) == "ok"

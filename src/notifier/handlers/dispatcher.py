@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ..dispatch import Dispatcher, Inbound, Outcome
-from ..observability import ScrubbingFormatter
+from ..observability import ScrubbingFormatter, traced
 from .wiring import Wiring
 
 logger = Logger(logger_formatter=ScrubbingFormatter())
@@ -101,9 +101,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return dict(async_process_partial_response(event=event, record_handler=one, processor=processor, context=context))
 
 
-if os.environ.get("TRACING", "").lower() == "active":
-    # Only when X-Ray tracing is switched on: creating a Tracer loads the X-Ray SDK (~280 ms of cold start).
-    from aws_lambda_powertools import Tracer
-
-    tracer = Tracer()
-    handler = tracer.capture_lambda_handler(handler)
+handler = traced(handler)

@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ..observability import ScrubbingFormatter
+from ..observability import ScrubbingFormatter, traced
 from ..poller import Poller, TickResult
 from .poller_wiring import PollerWiring
 
@@ -67,3 +67,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     summary = result.summary()
     logger.info("tick", extra=summary)
     return summary
+
+
+handler = traced(handler)
