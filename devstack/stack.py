@@ -43,7 +43,7 @@ ISSUED_KEYS: set[str] = set()
 class LocalStack:
     aws: LocalAws
     sandbox: Sandbox
-    api_key: str
+    api_key: str = field(repr=False)  # a failing test's report prints its fixtures: never the key
     env: dict[str, str]
     handler: Callable[[dict[str, Any], Any], Any]
     source: dict[str, Any]

@@ -23,9 +23,11 @@ class _RawRecords(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.texts.append(f"{record.getMessage()} {record.__dict__!r}")
+            text = f"{record.getMessage()} {record.__dict__!r}"
         except Exception:  # a broken record must not break the test run
-            self.texts.append(repr(record.__dict__))
+            text = repr(record.__dict__)
+        # Where it came from, so a leak report can name the logger and thread that wrote it
+        self.texts.append(f"[log record: logger {record.name!r}, thread {record.threadName!r}] {text}")
 
 
 _raw = _RawRecords()
@@ -44,9 +46,24 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     outcome = yield
     report = outcome.get_result()
-    texts = [content for _, content in report.sections] + _raw.texts + [report.longreprtext or ""]
+    texts = [f"[{title}] {content}" for title, content in report.sections] + _raw.texts
+    texts.append(f"[failure report] {report.longreprtext or ''}")
     _raw.texts = []
-    leaked = [k for k in tuple(ISSUED_KEYS) if any(k in t for t in texts)]
-    if leaked:
+    where = [_excerpt(t, k) for k in tuple(ISSUED_KEYS) for t in texts if k in t]
+    if where:
+        original = report.longreprtext or ""
+        for k in tuple(ISSUED_KEYS):
+            original = original.replace(k, "<KEY>")
         report.outcome = "failed"
-        report.longrepr = f"an API key appeared in this test's output or log records ({report.when} phase)"
+        report.longrepr = (
+            f"an API key appeared in this test's output or log records ({report.when} phase):\n"
+            + "\n".join(where)
+            + (f"\n\nthe test's own report, keys redacted:\n{original}" if original else "")
+        )
+
+
+def _excerpt(text: str, key: str) -> str:
+    """The source label and the text around the key, with the key itself replaced."""
+    at = text.index(key)
+    label = text[: text.index("]") + 1]
+    return f"{label} ...{text[max(0, at - 300) : at]}<KEY>{text[at + len(key) : at + len(key) + 100]}..."

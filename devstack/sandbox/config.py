@@ -67,7 +67,7 @@ REPORT_PENDING_STYLES = ("message", "null", "empty")
 
 @dataclass
 class SandboxConfig:
-    api_key: str = DEFAULT_API_KEY
+    api_key: str = field(default=DEFAULT_API_KEY, repr=False)
     client_id: str = DEFAULT_CLIENT_ID
     host: str = "127.0.0.1"
     port: int = 0
