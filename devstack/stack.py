@@ -43,7 +43,6 @@ ISSUED_KEYS: set[str] = set()
 class LocalStack:
     aws: LocalAws
     sandbox: Sandbox
-    api_key: str = field(repr=False)  # a failing test's report prints its fixtures: never the key
     env: dict[str, str]
     handler: Callable[[dict[str, Any], Any], Any]
     source: dict[str, Any]
@@ -108,7 +107,10 @@ class LocalStack:
             aws.stop()
             sandbox.stop()
             raise
-        stack = cls(aws, sandbox, api_key, env, handler, source, log_stream, aws.client("sqs"))
+        stack = cls(aws, sandbox, env, handler, source, log_stream, aws.client("sqs"))
+        # Not a dataclass field: a failing test's report prints its fixtures field by field (hypothesis
+        # ignores repr=False), and the key must never be printed.
+        stack.api_key = api_key
         stack.poller_env, stack.poller, stack.tap_url = poller_env, poller, tap_url
         return stack
 

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from .domain import phone
 from .domain.alimtalk import CheckFailure, check, fallback_text, provider_fallback, wire_buttons
-from .domain.event import Event, format_errors
+from .domain.event import Event, format_errors, metadata_problem
 from .domain.plan import Plan, plan, sms_or_lms
 from .domain.status import Status
 from .ports import (
@@ -143,8 +143,13 @@ class Dispatcher:
         try:
             event = Event.model_validate(body)
         except ValidationError as exc:
-            meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
-            return self._reject(event_id, format_errors(exc), m, now, metadata=meta)
+            meta = body.get("metadata")
+            if isinstance(meta, dict) and metadata_problem(meta) is None:
+                return self._reject(event_id, format_errors(exc), m, now, metadata=meta)
+            # Metadata the model refuses may not even be storable (an empty key, Infinity, 40 digits):
+            # kept as bounded text, so the rejection itself can always be written.
+            raw_meta = {"metadata_raw": json.dumps(meta, ensure_ascii=False)[:1000]} if meta is not None else None
+            return self._reject(event_id, format_errors(exc), m, now, extra=raw_meta)
 
         p = plan(event, default_sender=self.settings.default_sender, now=datetime.fromtimestamp(now, UTC))
         problem = self._config_problem(event)

@@ -302,3 +302,18 @@ def test_a_message_is_not_claimed_when_the_invocation_lacks_time_for_a_provider_
     # Then it is handed back to SQS untouched: no record, no send, redelivered later
     assert resp == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert stack.record(ids(b)) is None and stack.sandbox.messages() == []
+
+
+def test_rejected_events_with_unstorable_metadata_are_written_and_readable_in_dynamodb(stack):
+    # Given invalid events whose metadata moto (or DynamoDB) could not hold as a map
+    bodies = [
+        json.dumps({"id": f"meta-{uuid.uuid4().hex[:6]}", "metadata": {"": 1}}),
+        '{"id": "meta-inf-' + uuid.uuid4().hex[:6] + '", "metadata": {"n": Infinity}}',
+    ]
+    # When the real handler takes them
+    resp = invoke(stack, sqs_event(stack, *bodies))
+    # Then both are acknowledged, and their records are written and read back over HTTP
+    assert resp == {"batchItemFailures": []}
+    for b in bodies:
+        rec = stack.record(json.loads(b)["id"])
+        assert rec["status"] == "rejected" and rec["metadata_raw"]

@@ -374,3 +374,19 @@ def test_concurrent_duplicate_rejections_publish_a_single_event():
     for t in threads:
         t.join()
     assert len(events.published) == 1
+
+
+@pytest.mark.parametrize(
+    "metadata", [{"": "empty key"}, {"n": float("inf")}, {"n": 10**40}, {"nested": {"a": [1, None]}}, ["not", "a dict"]]
+)
+def test_an_invalid_event_with_unstorable_metadata_is_still_rejected_keeping_it_as_text(metadata):
+    # Given an invalid event whose metadata could not be stored as a DynamoDB map (found by fuzzing:
+    # the rejection write itself failed and the message was retried into the DLQ)
+    d, records, provider, clock = make()
+    raw = json.dumps({"id": "bad-meta", "to": "1", "text": "x", "metadata": metadata})
+    # When it is dispatched
+    out = d.handle(msg(raw, clock=clock))
+    # Then it is rejected and acknowledged, its metadata kept as bounded JSON text
+    rec = records.get("bad-meta")
+    assert (out.action, rec["status"]) == ("ack", "rejected")
+    assert rec["metadata"] == {} and rec["metadata_raw"] == json.dumps(metadata, ensure_ascii=False)

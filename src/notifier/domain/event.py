@@ -46,6 +46,28 @@ def _storable_number(x: int | float) -> bool:
     return math.isfinite(x) and (x == 0 or 1e-130 <= abs(x) < 1e126)
 
 
+def metadata_problem(v: Any) -> str | None:
+    """Why `v` cannot be kept as a record's metadata (flat, storable in DynamoDB, small), or None.
+    Not a dict at all is left to pydantic's own type error."""
+    if not isinstance(v, dict):
+        return None
+    for k, x in v.items():
+        if x is not None and not isinstance(x, str | int | float | bool):
+            # One clear reason instead of one line per member of the value union (str, int, float, bool).
+            return f"value of {k!r} must be a string, number, boolean or null (metadata is flat)"
+        if isinstance(k, str) and not k:
+            return "keys must not be empty"
+        if isinstance(x, int | float) and not isinstance(x, bool) and not _storable_number(x):
+            # The record keeps metadata in DynamoDB, whose numbers are finite with 38 digits.
+            return (
+                f"value of {k!r} is not a storable number (finite, at most 38 significant digits); send it as a string"
+            )
+    n = len(json.dumps(v, ensure_ascii=False).encode())
+    if n > METADATA_MAX_BYTES:
+        return f"{n} bytes as JSON; metadata must be at most {METADATA_MAX_BYTES} bytes"
+    return None
+
+
 def _recipient(v: str) -> str:
     return phone.recipient(v)
 
@@ -187,28 +209,10 @@ class Event(_Strict):
 
     @field_validator("metadata", mode="before")
     @classmethod
-    def _flat(cls, v: Any) -> Any:
-        # One clear reason instead of one line per member of the value union (str, int, float, bool).
-        if isinstance(v, dict):
-            for k, x in v.items():
-                if x is not None and not isinstance(x, str | int | float | bool):
-                    raise ValueError(f"value of {k!r} must be a string, number, boolean or null (metadata is flat)")
-                if isinstance(k, str) and not k:
-                    raise ValueError("keys must not be empty")
-                if isinstance(x, int | float) and not isinstance(x, bool) and not _storable_number(x):
-                    # The record keeps metadata in DynamoDB, whose numbers are finite with 38 digits.
-                    raise ValueError(
-                        f"value of {k!r} is not a storable number (finite, at most 38 significant digits); "
-                        "send it as a string"
-                    )
-        return v
-
-    @field_validator("metadata")
-    @classmethod
-    def _small(cls, v: dict[str, Any]) -> dict[str, Any]:
-        n = len(json.dumps(v, ensure_ascii=False).encode())
-        if n > METADATA_MAX_BYTES:
-            raise ValueError(f"{n} bytes as JSON; metadata must be at most {METADATA_MAX_BYTES} bytes")
+    def _storable(cls, v: Any) -> Any:
+        problem = metadata_problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
     @model_validator(mode="before")
