@@ -96,12 +96,16 @@ class LocalStack:
             aws.apply_env()
             env = aws.function_env(DISPATCHER)
             os.environ.update(env)
-            handler = _fresh_handler(log_stream)
+            from notifier.handlers import dispatcher as dispatcher_module
+
+            handler = _fresh(dispatcher_module, log_stream)
             source = aws.sqs_event_source(DISPATCHER)
             # Both functions share the Globals; the poller adds its own variables on top.
             poller_env = aws.function_env(POLLER)
             os.environ.update(poller_env)
-            poller = _fresh_poller(log_stream)
+            from notifier.handlers import poller as poller_module
+
+            poller = _fresh(poller_module, log_stream)
             tap_url = _event_tap(aws, poller_env.get("EVENT_BUS_NAME") or "default")
         except BaseException:
             aws.stop()
@@ -281,36 +285,15 @@ def _event_tap(aws: LocalAws, bus: str) -> str:
     return str(url)
 
 
-def _fresh_poller(log_stream: io.TextIOBase | None) -> Callable[[dict[str, Any], Any], Any]:
-    """The real poller handler module, rebuilt against the current environment."""
-    from notifier.handlers import poller
-
-    poller.app.cache_clear()
+def _fresh(module: Any, log_stream: io.TextIOBase | None) -> Callable[[dict[str, Any], Any], Any]:
+    """A real handler module (notifier.handlers.dispatcher or .poller), rebuilt against the current
+    environment: one new "container"."""
+    module.app.cache_clear()
     if log_stream is not None:
-        for h in logging.getLogger(poller.logger.name).handlers:
+        for h in logging.getLogger(module.logger.name).handlers:
             if isinstance(h, logging.StreamHandler):
                 h.setStream(log_stream)
-    handler = poller.handler
-    if log_stream is None:
-        return handler
-
-    def quiet(event: dict[str, Any], context: Any) -> Any:
-        with contextlib.redirect_stdout(log_stream):
-            return handler(event, context)
-
-    return quiet
-
-
-def _fresh_handler(log_stream: io.TextIOBase | None) -> Callable[[dict[str, Any], Any], Any]:
-    """The real handler module, rebuilt against the current environment (one "container")."""
-    from notifier.handlers import dispatcher
-
-    dispatcher.app.cache_clear()
-    if log_stream is not None:
-        for h in logging.getLogger(dispatcher.logger.name).handlers:
-            if isinstance(h, logging.StreamHandler):
-                h.setStream(log_stream)
-    handler = dispatcher.handler
+    handler = module.handler
     if log_stream is None:
         return handler
 
