@@ -28,6 +28,7 @@ from .domain import phone
 from .domain.alimtalk import CheckFailure, check, fallback_text, provider_fallback, wire_buttons
 from .domain.event import Event, format_errors, metadata_problem
 from .domain.plan import Plan, plan, sms_or_lms
+from .domain.reports import FIRST_POLL_S
 from .domain.status import Status
 from .ports import (
     AlimTalkMessage,
@@ -62,7 +63,7 @@ class Settings:
     ttl_days: int = 90
     attachment_bucket: str = ""
     poll_shards: int = 4
-    first_poll_after_s: int = 60
+    first_poll_after_s: int = FIRST_POLL_S
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ INDEX_ATTRS = ("poll_shard", "next_poll_at")
 
 @dataclass(frozen=True)
 class PollSettings:
-    shards: int = 4  # must equal the dispatcher's Settings.poll_shards: it writes "0".."shards-1"
+    shards: int = 4  # from POLL_SHARDS, which the dispatcher reads too: it writes "0".."shards-1"
     concurrency: int = 32
     page_size: int = 200
     expiry_hours: float = reports.REPORT_EXPIRY_HOURS

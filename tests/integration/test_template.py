@@ -456,13 +456,24 @@ def test_the_dispatcher_cannot_query_or_scan_and_the_poller_cannot_create_record
 
 
 def test_poller_shards_match_the_shards_the_dispatcher_writes(sam: dict[str, Any]) -> None:
-    from notifier.dispatch import Settings
+    from notifier.handlers.poller_wiring import PollerWiring
+    from notifier.handlers.wiring import Wiring
 
-    # Given the poller's environment and the dispatcher's default (it writes poll_shard "0".."N-1")
+    # Given the shared environment (the dispatcher writes poll_shard "0".."N-1", the poller queries them)
+    shared = sam["Globals"]["Function"]["Environment"]["Variables"]
     env = _functions(sam)["PollerFunction"]["Environment"]["Variables"]
+    local = {k: str(v) for k, v in shared.items() if isinstance(v, str)} | {
+        "TABLE_NAME": "t", "PROVIDER_KEY_PARAM": "k", "PROVIDER_CLIENT_ID_PARAM": "c", "DEFAULT_SENDER": "0212345678",
+    }  # fmt: skip
 
-    # Then the poller queries exactly those shards, and the 72-hour rule is configured
-    assert int(env["POLL_SHARDS"]) == Settings.__dataclass_fields__["poll_shards"].default
+    # Then neither function overrides POLL_SHARDS, both read the same value, and the 72-hour rule is set
+    own = [
+        r.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        for r in sam["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+    ]
+    assert "POLL_SHARDS" in shared and len(own) == 2 and all("POLL_SHARDS" not in v for v in own)
+    assert PollerWiring.from_env(local).settings.shards == Wiring.from_env(local).settings.poll_shards == 4
     assert env["REPORT_EXPIRY_HOURS"] == "72"
     assert env["POLL_CONCURRENCY"] == {"Ref": "PollConcurrency"}
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 from ..adapters.apistore import ApiStoreHttp, new_pool
 from ..adapters.dynamo import DynamoRecords
 from ..adapters.events import EventBridgePublisher
 from ..adapters.reports import ApiStoreReports
 from ..poller import Poller, PollSettings
-from .wiring import ConfigError, Wiring
+from .wiring import Wiring
 
 
 @dataclass
@@ -30,22 +29,14 @@ class PollerWiring:
     def from_env(cls, env: Mapping[str, str]) -> PollerWiring:
         base = Wiring.from_env(env)
         settings = PollSettings(
-            shards=int(env.get("POLL_SHARDS") or 4),
+            shards=base.settings.poll_shards,  # the same value the dispatcher writes records with
             concurrency=max(1, int(env.get("POLL_CONCURRENCY") or 32)),
             page_size=max(1, int(env.get("POLL_PAGE_SIZE") or 200)),
             expiry_hours=float(env.get("REPORT_EXPIRY_HOURS") or 72),
             # A report call started just before the margin must still end (and be written) in time.
-            call_budget_s=base.connect_timeout + base.read_timeout + 2,
+            call_budget_s=base.call_budget_s,
         )
-        if settings.shards < 1:
-            raise ConfigError("POLL_SHARDS must be at least 1")
         return cls(base, settings)
-
-    def _client(self, service: str) -> Any:
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client(service, config=Config(max_pool_connections=self.settings.concurrency + 4))
 
     def warm_up(self) -> None:
         self.base.warm_up()
@@ -63,11 +54,11 @@ class PollerWiring:
 
     @cached_property
     def records(self) -> DynamoRecords:
-        return DynamoRecords(self._client("dynamodb"), self.base.table_name)
+        return DynamoRecords(self.base.client("dynamodb", self.settings.concurrency), self.base.table_name)
 
     @cached_property
     def events(self) -> EventBridgePublisher:
-        return EventBridgePublisher(self._client("events"), self.base.event_bus)
+        return EventBridgePublisher(self.base.client("events", self.settings.concurrency), self.base.event_bus)
 
     def poller(self) -> Poller:
         return Poller(

@@ -38,6 +38,8 @@ class Wiring:
         missing = [k for k in required if not env.get(k)]
         if missing:
             raise ConfigError(f"missing configuration: {', '.join(missing)}")
+        if int(env.get("POLL_SHARDS") or 4) < 1:
+            raise ConfigError("POLL_SHARDS must be at least 1")
         return cls(
             table_name=env["TABLE_NAME"],
             base_url=env.get("PROVIDER_BASE_URL") or "http://api.apistore.co.kr",
@@ -45,6 +47,7 @@ class Wiring:
             client_id_param=env["PROVIDER_CLIENT_ID_PARAM"],
             settings=Settings(
                 default_sender=env["DEFAULT_SENDER"],
+                poll_shards=int(env.get("POLL_SHARDS") or 4),
                 max_receive_count=int(env.get("MAX_RECEIVE_COUNT") or 5),
                 ttl_days=int(env.get("RECORD_TTL_DAYS") or 90),
                 attachment_bucket=env.get("ATTACHMENT_BUCKET") or "",
@@ -56,15 +59,21 @@ class Wiring:
         )
 
     @property
-    def time_needed_ms(self) -> int:
-        """Enough for the slowest provider call plus the two record writes around it."""
-        return int((self.connect_timeout + self.read_timeout + 2) * 1000)
+    def call_budget_s(self) -> float:
+        """Enough for the slowest provider call plus the record writes around it."""
+        return self.connect_timeout + self.read_timeout + 2
 
-    def _client(self, service: str) -> Any:
+    @property
+    def time_needed_ms(self) -> int:
+        return int(self.call_budget_s * 1000)
+
+    def client(self, service: str, concurrency: int | None = None) -> Any:
+        """A boto3 client whose pool has a connection for every worker thread (and a few spare)."""
         import boto3
         from botocore.config import Config
 
-        return boto3.client(service, config=Config(max_pool_connections=self.concurrency + 4))
+        pool = (concurrency or self.concurrency) + 4
+        return boto3.client(service, config=Config(max_pool_connections=pool))
 
     @cached_property
     def ssm_credentials(self) -> SsmCredentials:
@@ -90,7 +99,7 @@ class Wiring:
 
     @cached_property
     def records(self) -> DynamoRecords:
-        return DynamoRecords(self._client("dynamodb"), self.table_name)
+        return DynamoRecords(self.client("dynamodb"), self.table_name)
 
     @cached_property
     def templates(self) -> KkoTemplates:
@@ -99,14 +108,14 @@ class Wiring:
 
     @cached_property
     def events(self) -> EventBridgePublisher:
-        return EventBridgePublisher(self._client("events"), self.event_bus)
+        return EventBridgePublisher(self.client("events"), self.event_bus)
 
     def dispatcher(self) -> Dispatcher:
         attachments = None
         if self.settings.attachment_bucket:
             from ..adapters.s3 import S3Attachments
 
-            attachments = S3Attachments(self._client("s3"))
+            attachments = S3Attachments(self.client("s3"))
         return Dispatcher(
             records=self.records,
             provider=PpurioProvider(self.http),
