@@ -17,11 +17,12 @@ import itertools
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
+
+from notifier.domain.reports import poll_shard
+from notifier.domain.timefmt import iso_utc
 
 from .memstore import InMemoryRecords
 from .sandbox.store import Message
@@ -44,7 +45,7 @@ class _Events:
 
 def _pending(n: int, tag: str, now: float) -> list[dict[str, Any]]:
     """Records as the dispatcher leaves them in `sent`, due now."""
-    sent_at = datetime.fromtimestamp(now - 120, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    sent_at = iso_utc(now - 120)
     items = []
     for i in range(n):
         rid = f"bench-poll-{tag}-{i}-{uuid.uuid4().hex[:6]}"
@@ -60,7 +61,7 @@ def _pending(n: int, tag: str, now: float) -> list[dict[str, Any]]:
                 "accepted_at": sent_at,
                 "sent_at": sent_at,
                 "metadata": {"bench": tag},
-                "poll_shard": str(zlib.crc32(rid.encode()) % 4),
+                "poll_shard": poll_shard(rid, 4),
                 "next_poll_at": int(now) - 1,
             }
         )

@@ -15,6 +15,7 @@ from typing import Any
 from notifier.adapters.dynamo import deserialize
 from notifier.domain.codes import kko_rslt, ppurio_report
 from notifier.domain.status import Status
+from notifier.domain.timefmt import iso_utc
 
 from .aws import Aws
 from .errors import CliError, UsageError
@@ -47,8 +48,8 @@ def since(value: str, now: datetime | None = None) -> datetime:
 
 
 def _iso(moment: datetime) -> str:
-    # The dispatcher writes accepted_at as 2026-11-22T18:10:00.123Z: fixed width, so strings compare as times.
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    # In the records' own format (fixed width), so the strings compare as the moments do.
+    return iso_utc(moment.timestamp())
 
 
 def get(aws: Aws, record_id: str) -> dict[str, Any] | None:

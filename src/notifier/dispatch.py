@@ -16,7 +16,6 @@ import logging
 import math
 import time
 import uuid
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -28,8 +27,9 @@ from .domain import phone
 from .domain.alimtalk import CheckFailure, check, fallback_text, provider_fallback, wire_buttons
 from .domain.event import Event, format_errors, metadata_problem
 from .domain.plan import Plan, plan, sms_or_lms
-from .domain.reports import FIRST_POLL_S
+from .domain.reports import FIRST_POLL_S, poll_shard
 from .domain.status import Status
+from .domain.timefmt import iso_utc
 from .ports import (
     AlimTalkMessage,
     AlimTalkProvider,
@@ -86,10 +86,6 @@ class Outcome:
     channel_used: str | None = None
     latency_ms: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _usable_id(body: dict[str, Any]) -> str | None:
@@ -181,8 +177,8 @@ class Dispatcher:
             "status": Status.REJECTED.value,
             "reason": reason,
             "attempts": 0,
-            "accepted_at": _iso(now),
-            "updated_at": _iso(now),
+            "accepted_at": iso_utc(now),
+            "updated_at": iso_utc(now),
             "sqs_message_id": m.message_id,
             "receive_count": m.receive_count,
             "metadata": metadata or {},
@@ -233,8 +229,8 @@ class Dispatcher:
             "claim_token": token,
             "lease_until": math.ceil(m.lease_until),
             "attempts": 1,
-            "accepted_at": _iso(now),
-            "updated_at": _iso(now),
+            "accepted_at": iso_utc(now),
+            "updated_at": iso_utc(now),
             "sqs_message_id": m.message_id,
             "receive_count": m.receive_count,
             "metadata": event.metadata,
@@ -263,7 +259,7 @@ class Dispatcher:
             "lease_until": math.ceil(m.lease_until),
             "sqs_message_id": m.message_id,
             "receive_count": m.receive_count,
-            "updated_at": _iso(now),
+            "updated_at": iso_utc(now),
         }
         if status == Status.SENDING and "claim_token" not in existing:
             # Released by an earlier attempt that surely did not reach the provider: ours to retry.
@@ -304,7 +300,7 @@ class Dispatcher:
             set_={
                 "status": Status.UNKNOWN.value,
                 "reason": reason,
-                "updated_at": _iso(now),
+                "updated_at": iso_utc(now),
             },
             remove=CLAIM_ATTRS,
             expect={"status": Status.SENDING.value, "claim_token": existing.get("claim_token")},
@@ -423,7 +419,7 @@ class Dispatcher:
                 "alimtalk_code": code,
                 "alimtalk_reason": reason,
                 "reason": f"AlimTalk not sent ({reason}); sent as SMS/LMS by the app instead",
-                "updated_at": _iso(self.clock()),
+                "updated_at": iso_utc(self.clock()),
             },
             expect={"claim_token": token},
         ):
@@ -463,14 +459,14 @@ class Dispatcher:
         now = self.clock()
         rid = event.id
         mine = {"claim_token": token}
-        common = {"provider_code": result.code, "updated_at": _iso(now), **(extra or {})}
+        common = {"provider_code": result.code, "updated_at": iso_utc(now), **(extra or {})}
         latency = result.latency_ms or None
         if result.verdict == "accepted" and event.test:
             # msg_test validates without delivering: no report will ever come, so it is not polled.
             reason = "test mode (msg_test): the provider validated and accepted it; nothing was delivered"
             self.records.update(
                 rid,
-                set_={**common, "status": Status.SENT.value, "cmid": result.cmid, "sent_at": _iso(now),
+                set_={**common, "status": Status.SENT.value, "cmid": result.cmid, "sent_at": iso_utc(now),
                       "reason": reason, "last_error": None},
                 remove=CLAIM_ATTRS,
                 expect=mine,
@@ -486,9 +482,9 @@ class Dispatcher:
                     **common,
                     "status": Status.SENT.value,
                     "cmid": result.cmid,
-                    "sent_at": _iso(now),
+                    "sent_at": iso_utc(now),
                     "last_error": None,
-                    "poll_shard": str(zlib.crc32(rid.encode()) % self.settings.poll_shards),
+                    "poll_shard": poll_shard(rid, self.settings.poll_shards),
                     "next_poll_at": int(first_poll),
                 },
                 remove=CLAIM_ATTRS,

@@ -23,12 +23,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from .domain import reports
 from .domain.reports import Final, NoReport, Pending
 from .domain.status import Status
+from .domain.timefmt import iso_utc
 from .ports import PendingRecords, ReportSource, TerminalEvents
 
 log = logging.getLogger("notifier.poller")
@@ -72,10 +72,6 @@ class TickResult:
         out = {k: v for k, v in self.__dict__.items() if k != "latencies_ms"}
         out["report_latency_ms_median"] = round(statistics.median(self.latencies_ms), 1) if self.latencies_ms else None
         return out
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 # ---------------------------------------------------------------------------------------------- the use case
@@ -179,9 +175,9 @@ class Poller:
             "delivered_via": report.delivered_via,
             "fallback_used": report.fallback_used,
             "report_time": report.report_time,
-            "reported_at": _iso(now),
-            "updated_at": _iso(now),
-            "last_polled_at": _iso(now),
+            "reported_at": iso_utc(now),
+            "updated_at": iso_utc(now),
+            "last_polled_at": iso_utc(now),
             "poll_note": None,
             **{f"report_{k}": v for k, v in report.codes.items() if v},
         }
@@ -201,9 +197,9 @@ class Poller:
         changes = {
             "status": Status.UNKNOWN.value,
             "reason": reason,
-            "reported_at": _iso(now),
-            "updated_at": _iso(now),
-            "last_polled_at": _iso(now),
+            "reported_at": iso_utc(now),
+            "updated_at": iso_utc(now),
+            "last_polled_at": iso_utc(now),
             "poll_note": None,
         }
         if self._finish(item, changes, result, lock):
@@ -250,7 +246,7 @@ class Poller:
         note = report.detail if isinstance(report, Pending) else f"error {report.code}: {report.reason}"
         won = self.records.update(
             rid,
-            set_={"next_poll_at": at, "last_polled_at": _iso(now), "poll_note": note[:300]},
+            set_={"next_poll_at": at, "last_polled_at": iso_utc(now), "poll_note": note[:300]},
             add={"polls": 1},
             expect={"status": Status.SENT.value, "cmid": item.get("cmid"), "next_poll_at": item.get("next_poll_at")},
         )

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from notifier.dispatch import Dispatcher, Inbound, Settings
-from notifier.domain.reports import Final, NoReport, Pending, Report
+from notifier.domain.reports import Final, NoReport, Pending, Report, poll_shard
 from notifier.poller import Poller, PollSettings
 from notifier.ports import DuePage, Fetched
 from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedProvider, accepted
@@ -85,7 +85,7 @@ def sent(store: InMemoryRecords, rid: str, clock: Clock, *, cmid: str | None = N
         "accepted_at": iso(clock.now),
         "sent_at": iso(clock.now),
         "metadata": {"tenant": "shop"},
-        "poll_shard": str(zlib.crc32(rid.encode()) % 4),
+        "poll_shard": poll_shard(rid, 4),
         "next_poll_at": int(clock.now) + MINUTE,
         **over,
     }

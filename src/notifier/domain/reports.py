@@ -12,6 +12,7 @@ Pure domain: standard library only.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -201,6 +202,12 @@ def kko(payload: Any, fallback_kind: str = "sms") -> Report:
 # ------------------------------------------------------------------------------------------------
 # When to ask again, and when to stop asking
 # ------------------------------------------------------------------------------------------------
+
+
+def poll_shard(record_id: str, shards: int) -> str:
+    """The partition of the sparse `pending` index a record goes in: stable, and spread evenly so no
+    index partition runs hot. The dispatcher writes it; the poller queries every one."""
+    return str(zlib.crc32(record_id.encode()) % shards)
 
 
 def delay_after(polls: int) -> int:
