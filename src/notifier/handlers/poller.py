@@ -47,10 +47,9 @@ def app() -> App:
     return App(wiring, wiring.poller())
 
 
-def _count(result: TickResult) -> None:
+def _count(result: TickResult, summary: dict[str, Any]) -> None:
     for attr, name in COUNTS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=getattr(result, attr))
-    summary = result.summary()
     if summary["report_latency_ms_median"] is not None:
         metrics.add_metric(
             name="ReportLatency", unit=MetricUnit.Milliseconds, value=summary["report_latency_ms_median"]
@@ -63,8 +62,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     a = app()
     a.wiring.warm_up()  # one SSM read per tick at most (cached), not one per thread racing for it
     result = a.poller.tick(lambda: context.get_remaining_time_in_millis() / 1000)
-    _count(result)
     summary = result.summary()
+    _count(result, summary)
     logger.info("tick", extra=summary)
     return summary
 
