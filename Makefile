@@ -1,5 +1,17 @@
 # Two commands do all set-up on a fresh machine: `make run` and `make test`.
-PYTHON ?= python3.11
+# The functions run python3.13 (template.yaml), so everything here does too. PYTHON is the first
+# real 3.13 found: python3.13 on PATH (a user's machine), else pyenv's 3.13 (whose shim on PATH
+# refuses to run unless pyenv is told the version). Override with `make PYTHON=/path/to/python3.13`.
+ifndef PYTHON
+PYTHON := $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && \
+	{ "$$p" -c 'import sys; print(sys.executable)'; break; }; done)
+endif
+ifeq ($(PYTHON),)
+$(error Python 3.13 not found: install it (python3.13 on PATH) or pass PYTHON=/path/to/python3.13)
+endif
+# `sam build` looks for the runtime's interpreter by name (python3.13) on PATH.
+export PATH := $(dir $(PYTHON)):$(PATH)
 VENV := .venv
 TOOLS := .venv-tools
 PY := $(VENV)/bin/python
@@ -8,12 +20,14 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: run serve test lint typecheck validate build bench schema sandbox clean
 
 $(VENV)/.ok: pyproject.toml requirements-dev.txt
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(TOOLS)/.ok: requirements-tools.txt
+	rm -rf $(TOOLS)
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install -q --disable-pip-version-check -r requirements-tools.txt
 	touch $@
