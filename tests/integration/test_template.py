@@ -291,7 +291,7 @@ def test_parameter_names_must_start_with_a_slash(sam: dict[str, Any]) -> None:
 def test_attachment_reads_are_granted_only_when_a_bucket_is_configured(cfn: dict[str, Any]) -> None:
     # Given the dispatcher's policy
     statements = cfn["Resources"]["DispatcherFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    s3 = [s for s in statements if "Fn::If" in s]
+    s3 = [s for s in statements if "Fn::If" in s and s["Fn::If"][0] == "HasAttachmentBucket"]
 
     # Then s3:GetObject sits behind HasAttachmentBucket, on that bucket's objects only
     (conditional,) = s3
@@ -332,10 +332,10 @@ def test_every_documented_env_var_is_set_for_every_function(sam: dict[str, Any])
         assert documented <= env, f"{name} lacks {sorted(documented - env)}"
 
 
-def test_dispatcher_runs_the_documented_handler_on_arm64_python311(sam: dict[str, Any]) -> None:
+def test_dispatcher_runs_the_documented_handler_on_arm64_python313(sam: dict[str, Any]) -> None:
     dispatcher = _functions(sam)["DispatcherFunction"]
     assert dispatcher["Handler"] == "notifier.handlers.dispatcher.handler"
-    assert (dispatcher["Runtime"], dispatcher["Architectures"]) == ("python3.11", ["arm64"])
+    assert (dispatcher["Runtime"], dispatcher["Architectures"]) == ("python3.13", ["arm64"])
     assert dispatcher["CodeUri"] == "src/"
 
 
@@ -384,11 +384,15 @@ def test_samconfig_deploys_the_dev_stack_to_seoul() -> None:
 
 
 def _role_statements(cfn: dict[str, Any], role: str) -> list[dict[str, Any]]:
-    return [
-        statement
-        for policy in cfn["Resources"][role]["Properties"]["Policies"]
-        for statement in policy["PolicyDocument"]["Statement"]
-    ]
+    """A role's inline statements, both branches of an If (a NoValue branch is no statement)."""
+    found = []
+    for policy in cfn["Resources"][role]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if "Fn::If" in statement:
+                found += [s for s in statement["Fn::If"][1:] if "Effect" in s]
+            else:
+                found.append(statement)
+    return found
 
 
 def test_poller_runs_the_documented_handler_on_the_parameterised_schedule(sam: dict[str, Any]) -> None:
@@ -397,7 +401,7 @@ def test_poller_runs_the_documented_handler_on_the_parameterised_schedule(sam: d
 
     # Then it runs the poller handler on an EventBridge schedule whose rate is the PollRate parameter
     assert poller["Handler"] == "notifier.handlers.poller.handler"
-    assert (poller["Runtime"], poller["Architectures"], poller["CodeUri"]) == ("python3.11", ["arm64"], "src/")
+    assert (poller["Runtime"], poller["Architectures"], poller["CodeUri"]) == ("python3.13", ["arm64"], "src/")
     ((name, event),) = poller["Events"].items()
     assert event["Type"] == "Schedule"
     assert event["Properties"]["Schedule"] == {"Ref": "PollRate"}
@@ -443,9 +447,12 @@ def test_poller_may_only_query_the_pending_index_and_update_records(cfn: dict[st
     assert put_events["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
     }
-    # And nothing else beyond the two secrets
+    # And nothing else beyond the two secrets, its own logs and (with tracing on) X-Ray
     other = [s for s in statements if s not in dynamo and s is not put_events]
-    assert {a for s in other for a in _as_list(s["Action"])} == {"ssm:GetParameter", "ssm:GetParameters", "kms:Decrypt"}
+    assert {a for s in other for a in _as_list(s["Action"])} == {
+        "ssm:GetParameter", "ssm:GetParameters", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents",
+        "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+    }  # fmt: skip
 
 
 def test_the_dispatcher_cannot_query_or_scan_and_the_poller_cannot_create_records(cfn: dict[str, Any]) -> None:
