@@ -12,6 +12,7 @@ Two dimension sets:
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from typing import Any, get_args
@@ -86,6 +87,15 @@ INVALID_CHANNEL = "invalid"
 
 def channel_value(value: Any) -> str:
     return value if isinstance(value, str) and value in CHANNELS else INVALID_CHANNEL
+
+
+def channel_asked(body: str | None) -> str:
+    """An SQS body's channel, for the per-channel Accepted count (the dispatcher validates it properly)."""
+    try:
+        event = json.loads(body or "")
+    except ValueError:
+        return INVALID_CHANNEL
+    return channel_value(event.get("channel", "auto")) if isinstance(event, dict) else INVALID_CHANNEL
 
 
 def record_channel(record: dict[str, Any]) -> str:

@@ -8,7 +8,6 @@ about one provider round trip, not one per message. Failures are reported per it
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -51,15 +50,6 @@ def app() -> App:
     return App(wiring, wiring.dispatcher(), ThreadPoolExecutor(wiring.concurrency, "dispatch"))
 
 
-def _channel_asked(body: str | None) -> str:
-    """The event's channel, for the per-channel Accepted count (the dispatcher validates it properly)."""
-    try:
-        event = json.loads(body or "")
-    except ValueError:
-        return m.INVALID_CHANNEL
-    return m.channel_value(event.get("channel", "auto")) if isinstance(event, dict) else m.INVALID_CHANNEL
-
-
 def _count(outcome: Outcome, asked: str, channels: m.ChannelCounts) -> None:
     metrics.add_metric(name=m.DISPATCH_TOTALS.get(outcome.kind, m.OTHER), unit=MetricUnit.Count, value=1)
     if outcome.latency_ms is not None:
@@ -83,7 +73,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     channels = a.wiring.channel_counts
 
     async def one(record: SQSRecord) -> str:
-        asked = _channel_asked(record.body)
+        asked = m.channel_asked(record.body)
         metrics.add_metric(name=m.ACCEPTED, unit=MetricUnit.Count, value=1)
         channels.add(m.ACCEPTED, asked)
         if context.get_remaining_time_in_millis() < a.wiring.time_needed_ms:
