@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from devstack.run import DELIVERED_MIX, FastForward
+from devstack.localaws import load_template
 from devstack.stack import ROOT, LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -93,3 +94,17 @@ def test_each_readme_example_ends_as_the_readme_says(outcomes, index):
     assert record["status"] == status, (event["id"], record.get("status"), record.get("reason"))
     if via is not None:
         assert record.get("delivered_via") == via, (event["id"], record.get("delivered_via"), record.get("reason"))
+
+
+def test_the_readme_parameter_table_lists_every_template_parameter_with_its_default():
+    # Given the template's parameters and the README's configuration table
+    parameters = load_template(ROOT / "template.yaml")["Parameters"]
+    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]*) \|", section, re.M))
+
+    # Then every parameter has a row, and the row's default is the template's
+    missing = [name for name in parameters if name not in rows]
+    assert not missing, f"template parameters missing from the README's table: {missing}"
+    for name, spec in parameters.items():
+        default = str(spec.get("Default", ""))
+        assert rows[name].strip() == (f"`{default}`" if default else "(none)"), (name, rows[name], default)
