@@ -13,6 +13,7 @@ CloudFormation skips is applied afterwards with the service APIs, each with the 
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
 import json
@@ -205,9 +206,9 @@ class MotoProcess:
                 self._proc.wait()
 
 
-class PortInUse(RuntimeError):
+class PortInUse(OSError):
     def __init__(self, port: int) -> None:
-        super().__init__(f"port {port} on 127.0.0.1 is already in use")
+        super().__init__(errno.EADDRINUSE, f"port {port} on 127.0.0.1 is already in use")
         self.port = port
 
 

@@ -18,12 +18,14 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .localaws import PortInUse
-from .stack import CLIENT_ID, ROOT, LocalStack
+if TYPE_CHECKING:
+    from .stack import LocalStack
 
-LOG_FILE = ROOT / ".local" / "serve.log"
+# The stack (boto3, moto, samtranslator: seconds of imports) is imported only once the stop signals
+# are handled, so a Ctrl-C at any moment of the start is a clean stop too.
 # Fixed, so a producer's configuration survives a restart; below Linux's ephemeral range (32768+),
 # so no outgoing connection can be holding them.
 AWS_PORT = 7460
@@ -102,8 +104,9 @@ def event_line(event: dict[str, Any]) -> str:
     return f"{_clock()}  event   {event.get('detail-type', '?')}  {d.get('id', '?')}{via}{reason}".replace("\n", " ")
 
 
-class _Interrupted(Exception):
-    """A stop signal while the stack was still starting."""
+class _Interrupted(BaseException):
+    """A stop signal while the stack was still starting. A BaseException, like KeyboardInterrupt, so
+    that no library's `except Exception` (botocore's retries) swallows it."""
 
 
 def _port(value: str) -> int:
@@ -163,7 +166,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
     stop = False
     starting = True
 
@@ -175,11 +177,16 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    LOG_FILE.parent.mkdir(exist_ok=True)
-    log = open(LOG_FILE, "w", encoding="utf-8")  # noqa: SIM115 - open for the life of the process
+    args = parse_args(argv)
     print(f"starting the local stack (embedded AWS on :{args.aws_port}, sandbox on :{args.sandbox_port}) ...",
           flush=True)  # fmt: skip
+    log = stack = None
     try:
+        from .stack import ROOT, LocalStack
+
+        log_file = ROOT / ".local" / "serve.log"
+        log_file.parent.mkdir(exist_ok=True)
+        log = open(log_file, "w", encoding="utf-8")  # noqa: SIM115 - open for the life of the process
         stack = LocalStack.start(
             log_stream=log,
             sandbox_config={"report_delay_s": args.report_delay, "port": args.sandbox_port},
@@ -188,24 +195,28 @@ def main(argv: list[str] | None = None) -> int:
             aws_port=args.aws_port,
             stable_names=True,
         )
-    except _Interrupted:
-        print("stopped before the stack was up.", flush=True)
-        return 0
-    except PortInUse as exc:
-        print(f"make serve: {exc} (another make serve?); choose another with --aws-port or NOTIFIER_AWS_PORT",
-              file=sys.stderr)  # fmt: skip
-        return 1
-    except OSError as exc:
-        if exc.errno != errno.EADDRINUSE:
+        starting = False
+    except BaseException as exc:
+        if stack is not None:
+            stack.stop()
+        if log is not None:
+            log.close()
+        if isinstance(exc, _Interrupted):
+            print("stopped before the stack was up.", flush=True)
+            return 0
+        if not isinstance(exc, OSError) or exc.errno != errno.EADDRINUSE:
             raise
-        print(f"make serve: port {args.sandbox_port} on 127.0.0.1 is already in use (another make serve?); "
-              "choose another with --sandbox-port or NOTIFIER_SANDBOX_PORT", file=sys.stderr)  # fmt: skip
+        # LocalAws names its port (PortInUse); the sandbox's bind fails with the plain OSError.
+        port, option = (
+            (args.aws_port, "--aws-port or NOTIFIER_AWS_PORT")
+            if getattr(exc, "port", None) == args.aws_port
+            else (args.sandbox_port, "--sandbox-port or NOTIFIER_SANDBOX_PORT")
+        )
+        print(f"make serve: port {port} on 127.0.0.1 is already in use (another make serve?); choose another "
+              f"with {option}", file=sys.stderr)  # fmt: skip
         return 1
     try:
-        starting = False
-        if stop:
-            return 0
-        serve(stack, args, lambda: stop)
+        serve(stack, args, lambda: stop, log_file.relative_to(ROOT))
     finally:
         stack.stop()
         log.close()
@@ -213,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def serve(stack: LocalStack, args: argparse.Namespace, stopping: Callable[[], bool]) -> None:
+def serve(stack: LocalStack, args: argparse.Namespace, stopping: Callable[[], bool], log_file: Path) -> None:
+    from .stack import CLIENT_ID
+
     period = stack.poll_interval_s()
     every = args.poll_every or float(period)
     clock = PollClock(period, every)
@@ -233,7 +246,7 @@ def serve(stack: LocalStack, args: argparse.Namespace, stopping: Callable[[], bo
   provider sandbox {stack.sandbox.url}   client id {CLIENT_ID}
                    what reached phones: {stack.sandbox.url}/_sandbox/messages
                    stage a report: POST {stack.sandbox.url}/_sandbox/outcomes {json.dumps({"phone": "01012345678", "call_status": "4410"})}
-  handler logs     {LOG_FILE.relative_to(ROOT)}
+  handler logs     {log_file}
 
 Send an event from a shell (any credentials do; region and endpoint must be given):
 {_indent(shell)}

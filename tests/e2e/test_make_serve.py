@@ -208,3 +208,28 @@ def test_ctrl_c_and_sigterm_stop_everything_with_exit_0_and_nothing_on_stderr(tm
     for port in (aws_port, sandbox_port):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, port
+
+
+def test_ctrl_c_while_the_stack_is_starting_stops_it_cleanly_too(tmp_path):
+    # Given a server still starting (moto, the template, the sandbox)
+    aws_port, sandbox_port = _free_port(), _free_port()
+    stderr = tmp_path / "serve.stderr"
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "devstack.serve", "--aws-port", str(aws_port), "--sandbox-port",
+         str(sandbox_port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr.open("w"), text=True, start_new_session=True,
+    )  # fmt: skip
+    assert proc.stdout and proc.stdout.readline().startswith("starting the local stack")
+    time.sleep(1)
+
+    # When Ctrl-C is pressed
+    os.killpg(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=LIMIT_S)
+
+    # Then it exits 0 with nothing on stderr, and leaves no port held
+    assert proc.returncode == 0, out
+    assert out.strip().endswith(("stopped before the stack was up.", "stopped.")), out
+    assert stderr.read_text() == ""
+    for port in (aws_port, sandbox_port):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, port

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from devstack.run import DELIVERED_MIX, FastForward
 from devstack.localaws import load_template
+from devstack.run import DELIVERED_MIX, FastForward
 from devstack.stack import ROOT, LocalStack
 
 pytestmark = pytest.mark.e2e
