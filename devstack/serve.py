@@ -46,11 +46,18 @@ import json
 
 import boto3
 
-sqs = boto3.client("sqs", region_name="{REGION}", endpoint_url="{endpoint_url}",
-                   aws_access_key_id="local", aws_secret_access_key="local")
+sqs = boto3.client(
+    "sqs",
+    region_name="{REGION}",
+    endpoint_url="{endpoint_url}",
+    aws_access_key_id="local",
+    aws_secret_access_key="local",
+)
 event = {{"id": "dev-2", "to": "010-1234-5678", "text": "안녕하세요"}}
-sqs.send_message(QueueUrl="{queue_url}",
-                 MessageBody=json.dumps(event, ensure_ascii=False))"""
+sqs.send_message(
+    QueueUrl="{queue_url}",
+    MessageBody=json.dumps(event, ensure_ascii=False),
+)"""
     return shell, python
 
 
