@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from .domain import phone
+from .domain import fingerprint, phone
 from .domain.alimtalk import CheckFailure, check, fallback_text, provider_fallback, wire_buttons
 from .domain.event import Event, format_errors, metadata_problem
 from .domain.plan import Plan, plan, sms_or_lms
@@ -79,7 +79,7 @@ class Inbound:
 @dataclass
 class Outcome:
     action: Action  # ack: delete from the queue; retry: report as a batch item failure
-    kind: str  # the metric it counts toward: sent, rejected, duplicate, retried, failed, unknown
+    kind: str  # the metric it counts toward: sent, rejected, duplicate, conflict, retried, failed, unknown
     record_id: str
     status: str
     reason: str = ""
@@ -131,33 +131,36 @@ class Dispatcher:
         try:
             body = json.loads(m.body)
         except ValueError as exc:
-            return self._reject_unparseable(m, f"body: not valid JSON ({exc})", now)
+            return self._reject_unparseable(m, f"body: not valid JSON ({exc})", now, fingerprint.of_text(m.body))
         if not isinstance(body, dict):
-            return self._reject_unparseable(m, f"body: must be a JSON object, got {type(body).__name__}", now)
+            reason = f"body: must be a JSON object, got {type(body).__name__}"
+            return self._reject_unparseable(m, reason, now, fingerprint.of_body(body))
         event_id = _usable_id(body)
         if event_id is None:
-            return self._reject_unparseable(m, _id_problem(body), now)
+            return self._reject_unparseable(m, _id_problem(body), now, fingerprint.of_body(body))
         try:
             event = Event.model_validate(body)
         except ValidationError as exc:
+            fp = fingerprint.of_body(body)
             meta = body.get("metadata")
             if isinstance(meta, dict) and metadata_problem(meta) is None:
-                return self._reject(event_id, format_errors(exc), m, now, metadata=meta)
+                return self._reject(event_id, format_errors(exc), m, now, fp, metadata=meta)
             # Metadata the model refuses may not even be storable (an empty key, Infinity, 40 digits):
             # kept as bounded text, so the rejection itself can always be written.
             raw_meta = {"metadata_raw": json.dumps(meta, ensure_ascii=False)[:1000]} if meta is not None else None
-            return self._reject(event_id, format_errors(exc), m, now, extra=raw_meta)
+            return self._reject(event_id, format_errors(exc), m, now, fp, extra=raw_meta)
 
+        fp = fingerprint.of_event(event)
         p = plan(event, default_sender=self.settings.default_sender, now=datetime.fromtimestamp(now, UTC))
         problem = self._config_problem(event)
         if problem:
-            return self._reject(event_id, problem, m, now, metadata=event.metadata, plan_=p, event=event)
-        return self._claim_and_send(event, p, m, now)
+            return self._reject(event_id, problem, m, now, fp, metadata=event.metadata, plan_=p, event=event)
+        return self._claim_and_send(event, p, m, now, fp)
 
     # ---------------------------------------------------------------- rejections (never retried)
-    def _reject_unparseable(self, m: Inbound, reason: str, now: float) -> Outcome:
+    def _reject_unparseable(self, m: Inbound, reason: str, now: float, fp: str) -> Outcome:
         # With no usable id the SQS message id is the only key that makes a redelivery a duplicate.
-        return self._reject(m.message_id, reason, m, now, extra={"id_source": "sqs_message_id"}, raw=m.body)
+        return self._reject(m.message_id, reason, m, now, fp, extra={"id_source": "sqs_message_id"}, raw=m.body)
 
     def _reject(
         self,
@@ -165,6 +168,7 @@ class Dispatcher:
         reason: str,
         m: Inbound,
         now: float,
+        fp: str,
         *,
         metadata: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
@@ -182,6 +186,7 @@ class Dispatcher:
             "sqs_message_id": m.message_id,
             "receive_count": m.receive_count,
             "metadata": metadata or {},
+            "fingerprint": fp,
             "expires_at": int(now) + self.settings.ttl_days * 86400,
             **(extra or {}),
         }
@@ -191,7 +196,7 @@ class Dispatcher:
             item.update(self._describe(event, plan_))
         existing = self.records.create(item)
         if existing is not None:
-            return self._duplicate(record_id, existing)
+            return self._conflict(record_id, existing, fp, m) or self._duplicate(record_id, existing)
         log.warning("rejected", extra={"record_id": record_id, "reason": reason})
         self._publish(item)
         return Outcome("ack", "rejected", record_id, Status.REJECTED.value, reason)
@@ -221,7 +226,7 @@ class Dispatcher:
             "test": event.test or None,
         }
 
-    def _claim_and_send(self, event: Event, p: Plan, m: Inbound, now: float) -> Outcome:
+    def _claim_and_send(self, event: Event, p: Plan, m: Inbound, now: float, fp: str) -> Outcome:
         token = self.new_token()
         item = {
             "id": event.id,
@@ -234,12 +239,18 @@ class Dispatcher:
             "sqs_message_id": m.message_id,
             "receive_count": m.receive_count,
             "metadata": event.metadata,
+            "fingerprint": fp,
             "expires_at": int(now) + self.settings.ttl_days * 86400,
             **self._describe(event, p),
         }
         existing = self.records.create(item)
         phase = None
         if existing is not None:
+            # Checked before any take-over: a released claim or a redriven record is retried with the
+            # content of the event that made it, never with a later event that reuses its id.
+            conflict = self._conflict(event.id, existing, fp, m)
+            if conflict is not None:
+                return conflict
             took_over = self._take_over(existing, token, m, now)
             if isinstance(took_over, Outcome):
                 return took_over
@@ -309,6 +320,26 @@ class Dispatcher:
             self._publish_current(record_id)
             return Outcome("ack", "unknown", record_id, Status.UNKNOWN.value, reason)
         return self._duplicate(record_id, self.records.get(record_id) or existing)
+
+    def _conflict(self, record_id: str, existing: dict[str, Any], fp: str, m: Inbound) -> Outcome | None:
+        """A second event with the id of the first and other content: a producer bug. The first event
+        wins, as for any duplicate, but this one is counted (ConflictingDuplicate, alarmed) and logged."""
+        first = existing.get("fingerprint")
+        if not first or first == fp:  # records written before fingerprints cannot tell: a plain duplicate
+            return None
+        status = str(existing.get("status", ""))
+        log.warning(
+            "duplicate id with different content: the first event wins, this one is not sent",
+            extra={
+                "record_id": record_id,
+                "status": status,
+                "first_fingerprint": first,
+                "this_fingerprint": fp,
+                "sqs_message_id": m.message_id,
+            },
+        )
+        reason = f"duplicate id with different content ({fp}, first {first}); not sent: the first event wins"
+        return Outcome("ack", "conflict", record_id, status, reason)
 
     def _duplicate(self, record_id: str, existing: dict[str, Any]) -> Outcome:
         status = str(existing.get("status", ""))
