@@ -21,11 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# The stack (boto3, moto, samtranslator: seconds of imports) is imported only once the stop signals
+# are handled, so a Ctrl-C at any moment of the start is a clean stop too.
 if TYPE_CHECKING:
     from .stack import LocalStack
 
-# The stack (boto3, moto, samtranslator: seconds of imports) is imported only once the stop signals
-# are handled, so a Ctrl-C at any moment of the start is a clean stop too.
 # Fixed, so a producer's configuration survives a restart; below Linux's ephemeral range (32768+),
 # so no outgoing connection can be holding them.
 AWS_PORT = 7460
@@ -81,8 +81,8 @@ class PollClock:
         self.offset += max(0.0, self.period - self.every)
 
 
-def _clock(epoch: float | None = None) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(epoch))
+def _clock() -> str:
+    return time.strftime("%H:%M:%S")
 
 
 def change_line(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
@@ -272,7 +272,10 @@ One line per record write and per EventBridge event (source kr-notifier) follows
         outcome = source.poll_once()
         if time.monotonic() >= next_tick:
             clock.tick()
-            stack.poll(clock=clock)
+            try:
+                stack.poll(clock=clock)
+            except Exception as exc:  # a failed tick is not retried on AWS either: the next one does its work
+                print(f"{_clock()}  poller  tick failed: {type(exc).__name__}: {exc}", flush=True)
             next_tick = max(next_tick + every, time.monotonic())
         for old, new in changes.read():
             print(change_line(old, new), flush=True)

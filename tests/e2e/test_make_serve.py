@@ -21,7 +21,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from devstack.serve import AWS_PORT, producer_commands
+from devstack.serve import AWS_PORT, change_line, event_line, producer_commands
 from devstack.stack import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -233,3 +233,34 @@ def test_ctrl_c_while_the_stack_is_starting_stops_it_cleanly_too(tmp_path):
     for port in (aws_port, sandbox_port):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, port
+
+
+# -- the printed lines, without a server ------------------------------------------------------------
+
+
+def test_a_poll_that_finds_no_report_yet_prints_the_note_not_the_cmid_again():
+    # Given a write that keeps a sent record sent, with the poller's note
+    old = {"id": "a", "status": "sent", "channel_used": "sms", "cmid": "1" * 20, "polls": 0}
+    new = {**old, "polls": 1, "poll_note": "result is null"}
+
+    # Then its line says the report is not ready, at which poll
+    assert change_line(old, new).endswith("record  a  sent  [sms]  report not ready at poll 1: result is null")
+
+
+def test_a_record_line_names_the_route_and_the_reason_on_one_line():
+    # Given an AlimTalk refused and sent by the app as SMS, and an event rejected at once (no old image)
+    app = {"id": "b", "status": "sent", "channel_used": "sms", "fallback": "app", "cmid": "2" * 20,
+           "reason": "AlimTalk not sent (template 'R3333' is 반려)\nsent as SMS"}  # fmt: skip
+    rejected = {"id": "c", "status": "rejected", "reason": "to: not a Korean phone number"}
+
+    # Then each prints one line: the route, the cmid or the reason
+    assert change_line({**app, "status": "sending"}, app).endswith(
+        f"record  b  sent  [sms via app fallback]  cmid {'2' * 20}  AlimTalk not sent (template 'R3333' is 반려) sent as SMS"
+    )
+    assert change_line(None, rejected).endswith("record  c  rejected  [-]  to: not a Korean phone number")
+
+
+def test_an_eventbridge_event_prints_its_detail_type_id_and_route():
+    event = {"detail-type": "Notification Failed", "detail": {"id": "d", "delivered_via": None,
+                                                              "reason": "report 4410: 잘못된번호"}}  # fmt: skip
+    assert event_line(event).endswith("event   Notification Failed  d  report 4410: 잘못된번호")
