@@ -18,7 +18,8 @@ CHECKOV := .venv-checkov
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run serve test lint typecheck validate checkov build bench schema sandbox clean
+.DEFAULT_GOAL := help
+.PHONY: help run serve test lint typecheck validate checkov build bench schema sandbox clean
 
 $(VENV)/.ok: pyproject.toml requirements-dev.txt
 	rm -rf $(VENV)
@@ -39,11 +40,16 @@ $(CHECKOV)/.ok: requirements-checkov.txt
 	$(CHECKOV)/bin/pip install -q --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
+help:  ## list the targets (this)
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/\1\t\2/' | \
+		awk -F '\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
+	@echo 'serve takes options: make serve OPTS="--poll-every 5 --aws-port 8460" (all: make serve OPTS=--help)'
+
 run: $(VENV)/.ok  ## the main job, locally: embedded AWS + sandbox, sample events, final table
 	$(PY) -m devstack.run
 
-serve: $(VENV)/.ok  ## keep the local stack up for an application under development
-	$(PY) -m devstack.serve
+serve: $(VENV)/.ok  ## dev server: the local stack on fixed ports for a producer you are writing; Ctrl-C stops it
+	$(PY) -m devstack.serve $(OPTS)
 
 sandbox: $(VENV)/.ok  ## the provider sandbox alone
 	$(PY) -m devstack.sandbox
@@ -51,11 +57,11 @@ sandbox: $(VENV)/.ok  ## the provider sandbox alone
 test: $(VENV)/.ok $(TOOLS)/.ok lint typecheck validate checkov  ## the whole suite
 	$(PY) -m pytest -n 2 --dist loadfile
 
-lint: $(VENV)/.ok
+lint: $(VENV)/.ok  ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(VENV)/.ok
+typecheck: $(VENV)/.ok  ## mypy on src/notifier
 	$(VENV)/bin/mypy src/notifier
 
 validate: $(TOOLS)/.ok  ## sam validate --lint works offline, no credentials
@@ -79,5 +85,5 @@ bench: $(VENV)/.ok  ## prints figures and ratios; never a pass/fail test
 schema: $(VENV)/.ok  ## regenerate the event JSON Schema
 	$(PY) -m notifier.domain.event > schema/event.schema.json
 
-clean:
+clean:  ## remove the environments and caches
 	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .aws-sam .pytest_cache .ruff_cache .hypothesis

@@ -13,6 +13,7 @@ CloudFormation skips is applied afterwards with the service APIs, each with the 
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
 import json
@@ -57,6 +58,8 @@ _APPLIED_AFTER_STACK = {
     # Its body names the alarms (applied after the stack too).
     "AWS::CloudWatch::Dashboard",
 }
+# What a producer or an operator configures by name: fixed names when stable_names is asked for.
+_NAME_PROPERTY = {"AWS::SQS::Queue": "QueueName", "AWS::DynamoDB::Table": "TableName"}
 _NOT_GIVEN_TO_MOTO = {
     *_APPLIED_AFTER_STACK,
     # moto's SQS would invoke a mapped function itself on every SendMessage, through Docker: the
@@ -160,21 +163,31 @@ def make_moto_dynamodb_atomic() -> None:
 
 
 class MotoProcess:
-    """moto server in a child process, with ThreadedMotoServer's start/stop/get_host_and_port."""
+    """moto server in a child process, with ThreadedMotoServer's start/stop/get_host_and_port.
 
-    def __init__(self) -> None:
+    The child runs in a session of its own: a Ctrl-C at the terminal reaches only the parent, which
+    stops the child itself, after its last request (else moto dies mid-request and the parent prints
+    a traceback for every call in flight). The child exits on its own if the parent dies first.
+    """
+
+    def __init__(self, port: int = 0) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
-        self._port = 0
+        self._port = port
 
     def start(self) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self._port = s.getsockname()[1]
+        if not self._port:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                self._port = s.getsockname()[1]
+        elif _in_use(self._port):
+            raise PortInUse(self._port)
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "devstack.motoserver", "-H", "127.0.0.1", "-p", str(self._port)],
+            [sys.executable, "-m", "devstack.motoserver", "--parent", str(os.getpid()),
+             "-H", "127.0.0.1", "-p", str(self._port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )
+            start_new_session=True,
+        )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -197,6 +210,18 @@ class MotoProcess:
                 self._proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
+                self._proc.wait()
+
+
+class PortInUse(OSError):
+    def __init__(self, port: int) -> None:
+        super().__init__(errno.EADDRINUSE, f"port {port} on 127.0.0.1 is already in use")
+        self.port = port
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 class LocalAws:
@@ -210,6 +235,7 @@ class LocalAws:
         self.region = region
         self.account_id = account_id
         self.stack_name = STACK_NAME
+        self.stable_names = False
         self.outputs: dict[str, str] = {}
         self.parameters: dict[str, str] = {}
         self.template: dict[str, Any] = {}  # as translated, before anything was left out for moto
@@ -230,6 +256,8 @@ class LocalAws:
         code_dir: str | os.PathLike[str] = "src",
         separate_process: bool = False,
         default_account: bool = False,
+        port: int = 0,
+        stable_names: bool = False,
     ) -> LocalAws:
         """Start moto server and create the template's stack in it.
 
@@ -241,6 +269,11 @@ class LocalAws:
         every function whose CodeUri is a local path: moto never runs it, but it wants a real
         package in S3 to create the function, and creating the function is what resolves its
         environment the way CloudFormation does.
+
+        port: 0 for any free port (fixed ports need separate_process). stable_names names the queues
+        and tables the template leaves unnamed `<stack>-<logical id>` (CloudFormation would add a
+        random suffix): the queue URL a producer configured against `make serve` then survives a
+        restart, and any change to the template.
         """
         template_path = Path(template_path)
         code_path = Path(code_dir)
@@ -254,8 +287,10 @@ class LocalAws:
             werkzeug_log.setLevel(logging.WARNING)
         make_moto_dynamodb_atomic()
         server: ThreadedMotoServer | MotoProcess
+        if port and not separate_process:
+            raise ValueError("a fixed port needs separate_process=True")
         server = (
-            MotoProcess() if separate_process else ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            MotoProcess(port) if separate_process else ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         )
         server.start()
         host, port = server.get_host_and_port()
@@ -265,6 +300,7 @@ class LocalAws:
         # applications outside this process must find the queue with whatever keys they have.
         account_id = "123456789012" if default_account else str(random.randrange(10**11, 10**12))
         local = cls(server, f"http://{host}:{port}", region, account_id)
+        local.stable_names = stable_names
         try:
             if not default_account:
                 local._assume_fresh_account()
@@ -423,6 +459,10 @@ class LocalAws:
         for logical_id, resource in list(resources.items()):
             if resource["Type"] in _NOT_GIVEN_TO_MOTO:
                 del resources[logical_id]
+            elif self.stable_names and resource["Type"] in _NAME_PROPERTY:
+                props = resource.setdefault("Properties", {})
+                suffix = ".fifo" if str(props.get("FifoQueue", "")).lower() == "true" else ""
+                props.setdefault(_NAME_PROPERTY[resource["Type"]], f"{self.stack_name}-{logical_id}{suffix}")
 
         cfn = self.client("cloudformation")
         cfn.create_stack(

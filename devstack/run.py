@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import sys
 import time
 import unicodedata
@@ -28,7 +29,8 @@ KST = timezone(timedelta(hours=9))
 REPORT_DELAY_S = 90.0
 MAX_TICKS = 30
 # Every sample's report is fixed, so the final table is the same on every run: delivered, except
-# these (the samples' own AlimTalk outcomes, and one wrong number to show a failure).
+# these, staged on purpose (the samples' own AlimTalk outcomes, and one wrong number to show a
+# failure); the final table marks them.
 RUN_OUTCOMES: dict[str, dict[str, str]] = {
     **SANDBOX_OUTCOMES,
     "01055550003": {"call_status": "4410"},  # sample-duplicate-shipped: 잘못된번호
@@ -105,10 +107,18 @@ def _kst(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, KST).strftime("%Y-%m-%d %H:%M KST")
 
 
-def final_row(rec: dict[str, Any]) -> list[str]:
+STAGED_NOTE = (
+    "staged: the sandbox was told to give that report, to show a failure and the provider's fallback; "
+    "every other sent message is reported delivered"
+)
+
+
+def final_row(rec: dict[str, Any], staged: set[str] | frozenset[str] = frozenset()) -> list[str]:
     rid = str(rec["id"]) + (" (sqs id)" if rec.get("id_source") == "sqs_message_id" else "")
     used = str(rec.get("delivered_via") or rec.get("channel_used") or "-")
     reason = str(rec.get("reason") or "")
+    if rec.get("cmid") in staged:
+        reason = f"staged: {reason}"
     if rec.get("status") == "sent" and rec.get("next_poll_at"):
         reason = f"waiting for its send time; first report poll at {_kst(float(rec['next_poll_at']))}"
     elif rec.get("status") == "sent":
@@ -116,11 +126,38 @@ def final_row(rec: dict[str, Any]) -> list[str]:
     return [rid, used, str(rec.get("status")), str(rec.get("report_code") or "-"), reason.replace("\n", " ")]
 
 
-def final_table(records: list[dict[str, Any]]) -> str:
+def final_table(records: list[dict[str, Any]], staged: set[str]) -> str:
+    """staged: the cmids whose report the run fixed on purpose (RUN_OUTCOMES)."""
     lines = ["  ".join(pad(name, w) for name, w in FINAL_COLUMNS).rstrip()]
     lines.append("  ".join("-" * w for _, w in FINAL_COLUMNS))
     for rec in sorted(records, key=lambda r: str(r.get("accepted_at", ""))):
-        lines.append("  ".join(pad(v, w) for v, (_, w) in zip(final_row(rec), FINAL_COLUMNS, strict=True)).rstrip())
+        cells = final_row(rec, staged)
+        lines.append("  ".join(pad(v, w) for v, (_, w) in zip(cells, FINAL_COLUMNS, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+class Duplicates(logging.Handler):
+    """The dispatcher's own account of each message it acknowledged without a send: its `duplicate`
+    log line (record id, and the status the id's record had)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seen: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "duplicate":
+            self.seen.append((str(getattr(record, "record_id", "?")), str(getattr(record, "status", "?"))))
+
+
+def dropped(duplicates: list[tuple[str, str]]) -> str:
+    if not duplicates:
+        return "dropped: none"
+    lines = [f"dropped {len(duplicates)} message{'s' if len(duplicates) > 1 else ''}, sent at most once per id:"]
+    lines += [
+        f"  {rid}: a second message with this id, acknowledged without a send: the id was already claimed "
+        f"(record {status})"
+        for rid, status in duplicates
+    ]
     return "\n".join(lines)
 
 
@@ -199,7 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         bodies = list(sample_bodies())
         stack.publish(bodies)
         print(f"published {len(bodies)} sample messages from events/; dispatching ...", flush=True)
-        batches = stack.drain(timeout_s=120)
+        duplicates = Duplicates()
+        logging.getLogger("notifier.dispatch").addHandler(duplicates)
+        try:
+            batches = stack.drain(timeout_s=120)
+        finally:
+            logging.getLogger("notifier.dispatch").removeHandler(duplicates)
         records = stack.records()
         print()
         print(table(records))
@@ -211,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(batches)} handler invocations; the sandbox accepted {len(delivered)} messages; "
             f"DLQ holds {len(dlq)}; {time.monotonic() - started:.1f} s"
         )
+        print(dropped(duplicates.seen))
         stuck = [r["id"] for r in records if r["status"] == "sending"]
         if stuck:
             print(f"not settled: {stuck}", file=sys.stderr)
@@ -221,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         records = stack.records()
         print()
         print("final status, after the delivery reports:")
-        print(final_table(records))
+        staged = {str(m["cmid"]) for m in delivered if m["dest_phone"] in RUN_OUTCOMES}
+        print(final_table(records, staged))
+        print(STAGED_NOTE)
         events = stack.events_published()
         print()
         print('EventBridge events on the bus (an application\'s rule: {"source": ["kr-notifier"]}):')

@@ -63,6 +63,8 @@ class LocalStack:
         log_stream: io.TextIOBase | None = None,
         moto_process: bool = False,
         default_account: bool = False,
+        aws_port: int = 0,
+        stable_names: bool = False,
     ) -> LocalStack:
         # A fresh random key per stack: tests prove it never appears in any log, so it must be unguessable.
         api_key = "sbx-" + secrets.token_urlsafe(24)
@@ -83,6 +85,8 @@ class LocalStack:
                 parameters=params,
                 separate_process=moto_process,
                 default_account=default_account,
+                port=aws_port,
+                stable_names=stable_names,
             )
         except BaseException:
             sandbox.stop()
@@ -238,12 +242,19 @@ class LocalStack:
     def events_published(self) -> list[dict[str, Any]]:
         """Every EventBridge event from kr-notifier so far (the envelope: detail-type, detail ...), in
         the order the tap queue gave them."""
+        self.new_events()
+        return list(self._tapped)
+
+    def new_events(self) -> list[dict[str, Any]]:
+        """The EventBridge events that reached the tap since the last call."""
+        new: list[dict[str, Any]] = []
         while True:
             resp = self._sqs.receive_message(QueueUrl=self.tap_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
             msgs = resp.get("Messages", [])
             if not msgs:
-                return list(self._tapped)
-            self._tapped += [json.loads(m["Body"]) for m in msgs]
+                self._tapped += new
+                return new
+            new += [json.loads(m["Body"]) for m in msgs]
             self._sqs.delete_message_batch(
                 QueueUrl=self.tap_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)],
@@ -259,6 +270,10 @@ class LocalStack:
             items += [deserialize(i) for i in page["Items"]]
         return items
 
+    def record_changes(self) -> RecordChanges:
+        """Every record write from now on, read from the table's DynamoDB stream (no table scans)."""
+        return RecordChanges(self.aws.client("dynamodbstreams"), self.aws.client("dynamodb"), self.env["TABLE_NAME"])
+
     def record(self, record_id: str) -> dict[str, Any] | None:
         from notifier.adapters.dynamo import deserialize
 
@@ -266,6 +281,38 @@ class LocalStack:
             TableName=self.env["TABLE_NAME"], Key={"id": {"S": record_id}}, ConsistentRead=True
         )
         return deserialize(item["Item"]) if "Item" in item else None
+
+
+class RecordChanges:
+    """The records table's stream (StreamSpecification NEW_AND_OLD_IMAGES in template.yaml), read from
+    where it stood when this was made. moto keeps one shard per stream and never splits it."""
+
+    def __init__(self, streams: Any, dynamodb: Any, table: str) -> None:
+        self._streams = streams
+        arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        self._iterators = [
+            streams.get_shard_iterator(StreamArn=arn, ShardId=s["ShardId"], ShardIteratorType="LATEST")["ShardIterator"]
+            for s in shards
+        ]
+
+    def read(self) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+        """(old, new) images of each write since the last read, in order; None where there is none."""
+        from notifier.adapters.dynamo import deserialize
+
+        changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
+        for i, iterator in enumerate(self._iterators):
+            while True:
+                resp = self._streams.get_records(ShardIterator=iterator, Limit=1000)
+                iterator = resp["NextShardIterator"]
+                for r in resp["Records"]:
+                    images = r["dynamodb"]
+                    old, new = images.get("OldImage"), images.get("NewImage")
+                    changes.append((deserialize(old) if old else None, deserialize(new) if new else None))
+                if not resp["Records"]:
+                    break
+            self._iterators[i] = iterator
+        return changes
 
 
 def sample_bodies(names: Iterable[str] | None = None) -> Iterator[str]:

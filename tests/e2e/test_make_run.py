@@ -110,6 +110,27 @@ def test_the_duplicate_pair_reached_the_provider_once_and_nothing_was_lost(run_o
     assert "the sandbox accepted 10 messages; DLQ holds 0" in summary
 
 
+def test_the_dropped_duplicate_is_named_with_the_reason(run_output):
+    # Given the samples' pair of messages with one id
+    # Then the run says which message was dropped and why, from the dispatcher's own account
+    lines = run_output.splitlines()
+    at = lines.index("dropped 1 message, sent at most once per id:")
+    assert re.fullmatch(
+        r"  sample-duplicate-shipped: a second message with this id, acknowledged without a send: "
+        r"the id was already claimed \(record (sending|sent)\)",
+        lines[at + 1],
+    ), lines[at + 1]
+
+
+def test_only_the_outcomes_staged_on_purpose_are_marked_staged(run_output):
+    # Given the final table and the outcomes the run told the sandbox to give
+    staged = {rid for rid, cells in final_rows(run_output).items() if cells[4].startswith("staged: ")}
+
+    # Then exactly the wrong number and the phone without KakaoTalk are marked, and the mark is explained
+    assert staged == {"sample-duplicate-shipped", "sample-alimtalk-provider-fallback"}
+    assert any(line.startswith("staged: the sandbox was told to give that report") for line in run_output.splitlines())
+
+
 def test_the_handler_logs_hold_no_key_and_no_whole_phone_number(run_output):
     log = (ROOT / ".local" / "run.log").read_text()
     assert '"message":"sent"' in log
@@ -125,11 +146,11 @@ FINAL = {
     "sample-auto-receipt": ("lms", "delivered", "6600", "delivered by LMS (report 6600)"),
     "sample-sms-too-long": ("lms", "delivered", "6600", "delivered by LMS (report 6600)"),
     "sample-mms-coupon": ("mms", "delivered", "6600", "delivered by MMS (report 6600)"),
-    "sample-duplicate-shipped": ("sms", "failed", "4410", "report 4410: 잘못된번호"),
+    "sample-duplicate-shipped": ("sms", "failed", "4410", "staged: report 4410: 잘못된번호"),
     "sample-alimtalk-shipped": ("alimtalk", "delivered", "0", "delivered by AlimTalk (report 0)"),
     "sample-alimtalk-provider-fallback": (
         "sms", "delivered", "A/00",
-        "delivered by the fallback SMS after the AlimTalk failed (AlimTalk RSLT A: NO_USER",
+        "staged: delivered by the fallback SMS after the AlimTalk failed (AlimTalk RSLT A: NO_USER",
     ),
     "sample-alimtalk-app-fallback": ("sms", "delivered", "4100", "delivered by SMS (report 4100), sent by the app"),
     "sample-alimtalk-unknown-template": ("sms", "delivered", "4100", "delivered by SMS (report 4100), sent by the app"),
