@@ -14,12 +14,14 @@ endif
 export PATH := $(dir $(PYTHON)):$(PATH)
 VENV := .venv
 TOOLS := .venv-tools
+# Written when `make build` completes: tests/build rebuilds when anything the package is made of is newer.
+BUILT := .aws-sam/build/.made-by-make-build
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run serve test lint typecheck validate build bench schema sandbox clean
 
-$(VENV)/.ok: pyproject.toml requirements-dev.txt
+$(VENV)/.ok: pyproject.toml requirements-dev.txt src/requirements.txt
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
@@ -54,10 +56,14 @@ typecheck: $(VENV)/.ok
 validate: $(TOOLS)/.ok  ## sam validate --lint works offline, no credentials
 	AWS_DEFAULT_REGION=ap-northeast-2 $(TOOLS)/bin/sam validate --lint --template template.yaml
 
-build: $(TOOLS)/.ok  ## sam build, then precompile: Lambda cannot write .pyc, so shipping them saves cold start
+build: $(TOOLS)/.ok  ## sam build, then prune and precompile: Lambda cannot write .pyc, so shipping them saves cold start
+	rm -f $(BUILT)
 	$(TOOLS)/bin/sam build --template template.yaml
+	# what the runtime provides (botocore, which aws-xray-sdk requires) would shadow the runtime's own
+	$(TOOLS)/bin/python devstack/prune_package.py .aws-sam/build/*/
 	# unchecked-hash: the deployment zip rounds file times, which would invalidate mtime-checked .pyc files
-	for d in .aws-sam/build/*/; do $(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$$d"; done
+	for d in .aws-sam/build/*/; do $(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$$d" || exit 1; done
+	touch $(BUILT)
 
 bench: $(VENV)/.ok  ## prints figures and ratios; never a pass/fail test
 	$(PY) -m devstack.bench
@@ -66,4 +72,4 @@ schema: $(VENV)/.ok  ## regenerate the event JSON Schema
 	$(PY) -m notifier.domain.event > schema/event.schema.json
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .venv-build-test .aws-sam .pytest_cache .ruff_cache .hypothesis
