@@ -231,6 +231,7 @@ report = {{
     "handler_code": getattr(getattr(handler, "__code__", None), "co_filename", None),
     "modules": {{n: getattr(m, "__file__", None) for n, m in list(sys.modules.items())}},
     "sys_path": sys.path,
+    "base_prefix": sys.base_prefix,
     "xray_patched": sorted(getattr(xray, "_PATCHED_MODULES", ())),
 }}
 print()
@@ -245,6 +246,7 @@ class ImportReport:
     handler_code: str | None
     modules: dict[str, str | None]
     sys_path: list[str]
+    base_prefix: str
     xray_patched: list[str]
     paths: tuple[str, ...] = ()
     stderr: str = field(default="", repr=False)
