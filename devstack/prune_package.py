@@ -26,7 +26,7 @@ RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
 
 
 def _distributions(package: Path) -> dict[str, Path]:
-    dists = {}
+    dists: dict[str, Path] = {}
     for info in package.glob("*.dist-info"):
         meta = Parser().parsestr((info / "METADATA").read_text(encoding="utf-8"), headersonly=True)
         dists[canonicalize_name(meta["Name"])] = info
@@ -73,7 +73,7 @@ def prune(package: Path) -> list[str]:
     for name, info in sorted(_distributions(package).items()):
         if name in keep:
             continue
-        dirs = set()
+        dirs: set[Path] = set()
         for row in filter(None, (info / "RECORD").read_text(encoding="utf-8").splitlines()):
             path = (package / row.rsplit(",", 2)[0]).resolve()
             if not path.is_relative_to(root):
