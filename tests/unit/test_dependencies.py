@@ -33,7 +33,7 @@ def read_requirements(path: Path) -> tuple[list[Requirement], list[str]]:
 
 def pins(reqs: list[Requirement]) -> dict[str, str]:
     """name -> version of every exact (==) pin."""
-    out = {}
+    out: dict[str, str] = {}
     for req in reqs:
         specs = list(req.specifier)
         if len(specs) == 1 and specs[0].operator == "==":

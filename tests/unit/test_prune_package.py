@@ -9,7 +9,7 @@ import pytest
 from devstack.prune_package import needed, prune
 
 
-def install(package: Path, name: str, version: str, modules: list[str], requires: list[str] = ()) -> None:
+def install(package: Path, name: str, version: str, modules: list[str], requires: tuple[str, ...] = ()) -> None:
     """A distribution as sam build lays it out: its files, and a dist-info whose RECORD lists them."""
     info = package / f"{name.replace('-', '_')}-{version}.dist-info"
     info.mkdir(parents=True)
@@ -28,7 +28,7 @@ def install(package: Path, name: str, version: str, modules: list[str], requires
 
 def package_like_sam_builds_it(tmp_path: Path) -> Path:
     package = tmp_path / "build" / "DispatcherFunction"
-    install(package, "aws-xray-sdk", "2.15.0", ["aws_xray_sdk/__init__.py"], ["wrapt", "botocore >=1.11.3"])
+    install(package, "aws-xray-sdk", "2.15.0", ["aws_xray_sdk/__init__.py"], ("wrapt", "botocore >=1.11.3"))
     install(package, "wrapt", "2.5.2", ["wrapt/__init__.py"])
     install(
         package,
@@ -41,10 +41,10 @@ def package_like_sam_builds_it(tmp_path: Path) -> Path:
             "awscrt==0.29; extra == 'crt'",
         ],
     )
-    install(package, "python-dateutil", "2.9.0.post0", ["dateutil/__init__.py"], ["six>=1.5"])
+    install(package, "python-dateutil", "2.9.0.post0", ["dateutil/__init__.py"], ("six>=1.5",))
     install(package, "six", "1.17.0", ["six.py"])
     install(package, "urllib3", "2.8.0", ["urllib3/__init__.py"])
-    install(package, "pydantic", "2.13.5", ["pydantic/__init__.py"], ["email-validator>=2; extra == 'email'"])
+    install(package, "pydantic", "2.13.5", ["pydantic/__init__.py"], ("email-validator>=2; extra == 'email'",))
     (package / "notifier").mkdir()
     (package / "notifier" / "__init__.py").write_text("")
     (package / "requirements.txt").write_text("# comment\npydantic==2.13.5\nurllib3==2.8.0\naws-xray-sdk==2.15.0\n")
