@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -106,7 +107,13 @@ def dev_pin(name: str) -> str:
     return match.group(1)
 
 
-def _cached_dir(key: str, make: Any) -> Path:
+def _run_checked(cmd: list[str]) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{(proc.stdout + proc.stderr)[-4000:]}")
+
+
+def _cached_dir(key: str, make: Callable[[Path], None]) -> Path:
     """CACHE/key, made once by make(tmp_dir) and renamed into place whole (safe for parallel callers)."""
     final = CACHE / key
     if final.is_dir():
@@ -136,9 +143,10 @@ def runtime_venv() -> Path:
 
     def make(tmp: Path) -> None:
         # A venv made from a venv's interpreter is based on the base interpreter, not on the venv.
-        subprocess.run([sys.executable, "-m", "venv", str(tmp)], check=True, capture_output=True)
-        pip = [str(_venv_python(tmp)), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        subprocess.run([*pip, f"boto3=={pin}"], check=True, capture_output=True)
+        _run_checked([sys.executable, "-m", "venv", str(tmp)])
+        _run_checked(
+            [str(_venv_python(tmp)), "-m", "pip", "install", "-q", "--disable-pip-version-check", f"boto3=={pin}"]
+        )
 
     # Made at a temporary path and renamed: its scripts' #! lines are stale, so it is run as `python -m`.
     return _cached_dir(key, make)
@@ -169,7 +177,7 @@ def native_overlay(package: Path) -> Path | None:
     def make(tmp: Path) -> None:
         cmd = [str(_venv_python(runtime_venv())), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         cmd += ["--no-deps", "--only-binary=:all:", "--target", str(tmp), *wanted]
-        subprocess.run(cmd, check=True, capture_output=True)
+        _run_checked(cmd)
 
     return _cached_dir(key, make)
 
