@@ -15,13 +15,15 @@ export PATH := $(dir $(PYTHON)):$(PATH)
 VENV := .venv
 TOOLS := .venv-tools
 CHECKOV := .venv-checkov
+# Written when `make build` completes: tests/build rebuilds when anything the package is made of is newer.
+BUILT := .aws-sam/build/.made-by-make-build
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help run serve test lint typecheck validate checkov build bench schema sandbox clean
 
-$(VENV)/.ok: pyproject.toml requirements-dev.txt
+$(VENV)/.ok: pyproject.toml requirements-dev.txt src/requirements.txt
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
@@ -74,10 +76,14 @@ checkov: $(VENV)/.ok $(CHECKOV)/.ok  ## checkov on template.yaml and on the samt
 	$(CHECKOV)/bin/checkov --skip-download --quiet --compact --framework cloudformation \
 		-f template.yaml -f .aws-sam/translated.json
 
-build: $(TOOLS)/.ok  ## sam build, then precompile: Lambda cannot write .pyc, so shipping them saves cold start
+build: $(TOOLS)/.ok  ## sam build, then prune and precompile: Lambda cannot write .pyc, so shipping them saves cold start
+	rm -f $(BUILT)
 	$(TOOLS)/bin/sam build --template template.yaml
+	# what the runtime provides (botocore, which aws-xray-sdk requires) would shadow the runtime's own
+	$(TOOLS)/bin/python devstack/prune_package.py .aws-sam/build/*/
 	# unchecked-hash: the deployment zip rounds file times, which would invalidate mtime-checked .pyc files
-	for d in .aws-sam/build/*/; do $(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$$d"; done
+	for d in .aws-sam/build/*/; do $(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$$d" || exit 1; done
+	touch $(BUILT)
 
 bench: $(VENV)/.ok  ## prints figures and ratios; never a pass/fail test
 	$(PY) -m devstack.bench
@@ -86,4 +92,4 @@ schema: $(VENV)/.ok  ## regenerate the event JSON Schema
 	$(PY) -m notifier.domain.event > schema/event.schema.json
 
 clean:  ## remove the environments and caches
-	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .aws-sam .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .venv-build-test .aws-sam .pytest_cache .ruff_cache .hypothesis

@@ -2,7 +2,9 @@
 
 Dispatcher: the real handler on Lambda-shaped batches of 10 and 100 messages against moto server
 and the sandbox at a fixed provider latency; wall time per batch against one provider round trip.
-Cold start: the import time of the handler module in a fresh interpreter.
+Cold start: the import time of each handler module from the output of `make build`, in a fresh
+interpreter that holds only boto3 (devstack.lambda_runtime), with and without the shipped .pyc and
+with Tracing=Active, against `import boto3` alone.
 Report poller: 10 000 reports due at once, drained by the real handler's ticks, against a sequential
 poller (devstack/bench_poller.py).
 """
@@ -12,18 +14,17 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
+import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from .memstore import InMemoryRecords
 from .samples import sqs_record
-from .stack import ROOT, LocalStack
+from .stack import LocalStack
 
 
 def _batch(n: int, tag: str) -> dict[str, Any]:
@@ -73,21 +74,46 @@ def _handler_ms(stack: LocalStack, n: int, repeats: int) -> tuple[float, int]:
     return statistics.median(samples), failures
 
 
-def _import_ms(repeats: int, *, bytecode: bool = True) -> float:
-    code = (
-        "import time,sys; t=time.perf_counter(); import notifier.handlers.dispatcher; "
-        "sys.stdout.write(str((time.perf_counter()-t)*1000))"
-    )
-    samples = []
+def cold_start_bench(repeats: int) -> None:
+    """Each handler imported from the output of `make build` by a fresh boto3-only python (the
+    stand-in runtime of devstack.lambda_runtime), against `import boto3` alone in the same runtime.
+    The variants take turns, so a noisy neighbour slows all of them alike."""
+    from . import lambda_runtime as lr
+
+    lr.ensure_build()
+    fns = lr.functions()
+
+    def handler_ms(fn: lr.Function, **how: bool) -> Callable[[], float]:
+        return lambda: lr.import_handler(fn, **how).import_ms
+
+    variants: dict[str, Callable[[], float]] = {"boto3": lr.import_boto3_ms}
+    for fn in fns:
+        variants[f"{fn.logical_id} pyc"] = handler_ms(fn, tracing=False)
+        variants[f"{fn.logical_id} source"] = handler_ms(fn, tracing=False, bytecode=False)
+        variants[f"{fn.logical_id} traced"] = handler_ms(fn, tracing=True)
+    samples: dict[str, list[float]] = {k: [] for k in variants}
     for _ in range(repeats):
-        env = dict(os.environ)
-        if not bytecode:
-            # What a plain `sam build` ships: no .pyc anywhere, and Lambda cannot write them.
-            env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=tempfile.mkdtemp(prefix="nopyc-"))
-        cmd = [sys.executable, "-c", code]
-        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, env=env).stdout
-        samples.append(float(out))
-    return statistics.median(samples)
+        for name, measure in variants.items():
+            samples[name].append(measure())
+    ms = {k: statistics.median(v) for k, v in samples.items()}
+    boto3 = ms["boto3"]
+    print(
+        f"cold start on python {platform.python_version()}: the handler module imported from .aws-sam/build by a "
+        f"fresh interpreter holding only boto3 (median of {repeats})"
+    )
+    print(f"  import boto3 alone: {boto3:.0f} ms")
+    print(
+        f"  {'handler of':<20}{'make build (.pyc)':>19}{'plain sam build (no .pyc)':>30}{'make build, Tracing=Active':>30}"
+    )
+    print(
+        f"  {'':<20}{'wall':>10}{'÷ boto3':>9}{'wall':>13}{'÷ boto3':>9}{'÷ .pyc':>8}{'wall':>13}{'÷ boto3':>9}{'÷ off':>8}"
+    )
+    for fn in fns:
+        pyc, src, traced = (ms[f"{fn.logical_id} {v}"] for v in ("pyc", "source", "traced"))
+        print(
+            f"  {fn.logical_id:<20}{pyc:>7.0f} ms{pyc / boto3:>8.2f}×{src:>10.0f} ms{src / boto3:>8.2f}×{src / pyc:>7.2f}×"
+            f"{traced:>10.0f} ms{traced / boto3:>8.2f}×{traced / pyc:>7.2f}×"
+        )
 
 
 def dispatcher_bench(latency_ms: int, repeats: int) -> None:
@@ -129,11 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--poll-reports", type=int, default=10_000, help="reports due at once for the poller")
     ap.add_argument("--poll-latency-ms", type=int, default=50)
     args = ap.parse_args(argv)
-    with_pyc, without_pyc = _import_ms(3), _import_ms(3, bytecode=False)
-    print(
-        f"cold start: importing the dispatcher handler takes {with_pyc:.0f} ms with bytecode (make build), "
-        f"{without_pyc:.0f} ms compiling from source (plain sam build): {without_pyc / with_pyc:.1f}× (median of 3)"
-    )
+    cold_start_bench(args.repeats)
     print()
     dispatcher_bench(args.latency_ms, args.repeats)
     print()

@@ -40,7 +40,7 @@ class ScrubbingFormatter(LambdaPowertoolsFormatter):
 
 def traced(handler: Callable[..., Any]) -> Callable[..., Any]:
     """The handler under an X-Ray Tracer when the template's Tracing is Active, else unchanged:
-    creating a Tracer loads the X-Ray SDK (~280 ms of cold start), so only when asked for."""
+    creating a Tracer loads the X-Ray SDK (~30-40 ms of cold start on 3.13), so only when asked for."""
     if os.environ.get("TRACING", "").lower() != "active":
         return handler
     from aws_lambda_powertools import Tracer
