@@ -27,13 +27,13 @@ from pydantic import (
 from . import phone
 from . import text as euckr
 from .codes import BUTTON_TYPES, LINK_BUTTON_TYPES
+from .limits import METADATA_MAX_BYTES
 
 Channel = Literal["sms", "lms", "mms", "alimtalk", "auto"]
 Fallback = Literal["auto", "sms", "lms", "none"]
 
 MAX_ATTACHMENTS = 3
 MAX_BUTTONS = 5
-METADATA_MAX_BYTES = 2048
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>.+)$")
 _PLACEHOLDER = re.compile(r"#\{([^{}]+)\}")
 _KST = timezone(timedelta(hours=9))
