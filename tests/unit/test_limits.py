@@ -107,3 +107,18 @@ def test_a_provider_refusal_quoting_a_huge_text_is_stored_bounded():
     assert record["status"] == "rejected" and record["reason"].endswith(" ... [cut: 300017 characters in all]")
     assert len(record["reason"]) == len(record["last_error"]) == REASON_MAX_CHARS
     assert item_bytes(record) < DYNAMODB_ITEM_MAX_BYTES // 10
+
+
+def test_a_long_key_is_quoted_shortened_so_the_rule_after_it_always_shows():
+    # Given an event with unknown fields named by 700 soft hyphens each (repr writes each as \xad)
+    d, records, _, clock = make()
+    body = {"id": "keys-1", "to": "01012345678", "text": "x"} | {"\u00ad" * 700 + str(i): 1 for i in range(30)}
+    # When it is rejected
+    d.handle(msg(body, clock=clock))
+    # Then the reason quotes each key shortened, saying how long it was, and names the rule after it
+    reason = records.get("keys-1")["reason"]
+    first = reason.split("; ")[0]
+    assert first.startswith("'\\xad\\xad") and first.endswith(
+        "characters in all]: unknown field (a typo? unknown fields are rejected)"
+    )
+    assert len(first) < 200 and len(reason) <= REASON_MAX_CHARS

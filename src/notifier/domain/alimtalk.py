@@ -14,6 +14,7 @@ from typing import Literal
 from . import text as euckr
 from .codes import LINK_BUTTON_TYPES
 from .event import AlimTalk, Button, Event
+from .limits import shown
 
 APPROVED = "승인"
 MAX_MSG_CHARS = 1000
@@ -106,7 +107,7 @@ def check(a: AlimTalk, text: str, template: Template | None) -> Checked | CheckF
     if unknown:
         return CheckFailure(
             "unknown_variable",
-            f"alimtalk.variables: {', '.join(repr(n) for n in unknown)} not in template {code!r}"
+            f"alimtalk.variables: {_names(unknown)} not in template {code!r}"
             + (f" (it has #{{{'}, #{'.join(wanted)}}})" if wanted else " (it has no placeholders)"),
         )
     rendered = fill(template.text, a.variables)
@@ -123,6 +124,12 @@ def check(a: AlimTalk, text: str, template: Template | None) -> Checked | CheckF
     if isinstance(buttons, CheckFailure):
         return buttons
     return Checked(text=rendered, buttons=buttons)
+
+
+def _names(names: list[str], most: int = 10) -> str:
+    """The producer's names, each shortened, the first `most` of them: the rule after them must show."""
+    listed = ", ".join(shown(n, quote=True) for n in names[:most])
+    return listed + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def _first_difference(a: str, b: str) -> int:
@@ -162,7 +169,8 @@ def _buttons(
         for got, pattern, label in ((g.url, t.url, "url"), (g.url2, t.url2, "url2")):
             if pattern and not (got and _url_pattern(pattern).fullmatch(got)):
                 return CheckFailure(
-                    "button_mismatch", f"{where}.{label}: {got!r} does not match the template's {pattern!r}"
+                    "button_mismatch",
+                    f"{where}.{label}: {shown(got, quote=True) if got is not None else None} does not match the template's {pattern!r}",
                 )
         out.append(WireButton(g.type, g.name, g.url, g.url2))
     return tuple(out)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
-from .limits import MAX_BODY_BYTES, MAX_DEPTH, MAX_KEYS
+from .limits import MAX_BODY_BYTES, MAX_DEPTH, MAX_KEYS, shown
 
 # A JSON string, escapes included (unrolled so a long string costs no backtracking).
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -104,7 +104,7 @@ def _problems(value: Any, path: str) -> Iterator[str]:
                 )
         for k, v in value.items():
             if (bad := _SURROGATE.search(k)) is not None:
-                yield f"{path or 'body'}: key {_name(k)} {_surrogate(k, bad)}"
+                yield f"{path or 'body'}: key {shown(k, quote=True)} {_surrogate(k, bad)}"
             yield from _problems(v, _join(path, k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
@@ -120,10 +120,5 @@ def _surrogate(s: str, bad: re.Match[str]) -> str:
     )
 
 
-def _name(key: str) -> str:
-    return repr(key).encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def _join(path: str, key: str) -> str:
-    part = key if key.isprintable() and key and not _SURROGATE.search(key) else _name(key)
-    return f"{path}.{part}" if path else part
+    return f"{path}.{shown(key)}" if path else shown(key)

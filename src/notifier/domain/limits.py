@@ -21,6 +21,9 @@ METADATA_MAX_BYTES = 2048  # the event's metadata as JSON (UTF-8), kept on the r
 # `last_error` and the published event's `reason`), the start of a body that was not an event, and
 # the text of metadata that could not be kept as a map. The largest record is then under 30 KB.
 REASON_MAX_CHARS = 2000
+# A producer's key or value quoted inside a reason: enough to recognise it, short enough that the rule
+# after it (and the next error) is never cut off.
+QUOTED_MAX_CHARS = 80
 RAW_BODY_MAX_CHARS = 1000
 METADATA_RAW_MAX_CHARS = 1000
 
@@ -42,3 +45,9 @@ def bounded(text: str, limit: int) -> str:
         return text
     note = f" ... [cut: {len(text)} characters in all]"
     return text[: max(0, limit - len(note))] + note
+
+
+def shown(text: str, *, quote: bool = False) -> str:
+    """A producer's key or value as a reason quotes it: bare when printable (unless `quote`), else
+    its repr, so a newline or a control character stays visible on one line; bounded."""
+    return bounded(text if text and text.isprintable() and not quote else repr(text), QUOTED_MAX_CHARS)
