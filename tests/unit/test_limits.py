@@ -4,6 +4,7 @@ fits a DynamoDB item (400 KB) and its event fits EventBridge (256 KB), and both 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,8 @@ from notifier.domain.limits import (
     DYNAMODB_ITEM_MAX_BYTES,
     EVENTBRIDGE_ENTRY_MAX_BYTES,
     MAX_BODY_BYTES,
+    MAX_DEPTH,
+    MAX_KEYS,
     METADATA_MAX_BYTES,
     RAW_BODY_MAX_CHARS,
     REASON_MAX_CHARS,
@@ -122,3 +125,18 @@ def test_a_long_key_is_quoted_shortened_so_the_rule_after_it_always_shows():
         "characters in all]: unknown field (a typo? unknown fields are rejected)"
     )
     assert len(first) < 200 and len(reason) <= REASON_MAX_CHARS
+
+
+def test_the_readme_states_the_limits_the_code_enforces():
+    # Given the README's Limits section
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Limits", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2].strip() for line in section.splitlines() if line.startswith("| ")
+    }
+    # Then each figure is the constant's
+    assert rows["body size"].startswith(f"{MAX_BODY_BYTES // 1024} KiB ({MAX_BODY_BYTES:,} bytes".replace(",", " "))
+    assert rows["nesting"].startswith(f"{MAX_DEPTH} levels")
+    assert rows["keys"].startswith(f"{MAX_KEYS} in the whole body")
+    assert rows["`metadata`"].startswith(f"{METADATA_MAX_BYTES} bytes")
+    assert f"a reason (and `last_error`) at most {REASON_MAX_CHARS} characters" in " ".join(section.split())

@@ -19,7 +19,7 @@ METADATA_MAX_BYTES = 2048  # the event's metadata as JSON (UTF-8), kept on the r
 
 # What a record keeps, in characters (at most 4 UTF-8 bytes each): a rejection's reason (also
 # `last_error` and the published event's `reason`), the start of a body that was not an event, and
-# the text of metadata that could not be kept as a map. The largest record is then under 30 KB.
+# the text of metadata that could not be kept as a map. A record stays under 40 KB, a tenth of the limit.
 REASON_MAX_CHARS = 2000
 # A producer's key or value quoted inside a reason: enough to recognise it, short enough that the rule
 # after it (and the next error) is never cut off.
