@@ -9,6 +9,18 @@ import logging
 from notifier.observability import ScrubbingFormatter, register_secret, scrub
 
 
+def json_logger(name: str) -> tuple[logging.Logger, io.StringIO]:
+    """A logger writing Powertools JSON lines through the ScrubbingFormatter, as the handlers do."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(ScrubbingFormatter())
+    log = logging.getLogger(name)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    return log, stream
+
+
 def test_a_registered_secret_is_replaced_in_every_line():
     # Given a secret that was registered when credentials were loaded
     register_secret("k3y-Sup3r-S3cret-value")
@@ -27,13 +39,7 @@ def test_phone_numbers_are_masked_but_cmids_and_timestamps_are_not():
 def test_the_powertools_formatter_scrubs_extras_and_exception_texts():
     # Given a Powertools-formatted logger
     register_secret("an0ther-secret-key")
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(ScrubbingFormatter())
-    log = logging.getLogger("test.scrub")
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
+    log, stream = json_logger("test.scrub")
     # When a careless caller logs the key and a number in extras and in an exception
     try:
         raise ValueError("bad key an0ther-secret-key for 010-9999-8888")
@@ -49,13 +55,7 @@ def test_the_powertools_formatter_scrubs_extras_and_exception_texts():
 
 def test_a_rejected_to_in_any_written_form_is_masked_in_the_json_line_and_a_lone_surrogate_escaped():
     # Given a Powertools-formatted logger, as the dispatcher's
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(ScrubbingFormatter())
-    log = logging.getLogger("test.scrub.forms")
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
+    log, stream = json_logger("test.scrub.forms")
     # When a rejection is logged whose id, reason and extras hold numbers in their +82 and dotted forms,
     # and a lone surrogate that UTF-8 cannot encode
     log.warning(
