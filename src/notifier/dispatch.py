@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from .domain import phone
+from .domain import fingerprint, phone
 from .domain.alimtalk import CheckFailure, check, fallback_text, provider_fallback, wire_buttons
 from .domain.body import BodyProblem, read
 from .domain.event import Event, format_errors, metadata_problem
@@ -81,7 +81,7 @@ class Inbound:
 @dataclass
 class Outcome:
     action: Action  # ack: delete from the queue; retry: report as a batch item failure
-    kind: str  # the metric it counts toward: sent, rejected, duplicate, retried, failed, unknown
+    kind: str  # the metric it counts toward: sent, rejected, duplicate, conflict, retried, failed, unknown
     record_id: str
     status: str
     reason: str = ""
@@ -134,20 +134,24 @@ class Dispatcher:
         if isinstance(body, BodyProblem):
             # Too big, too deep, not JSON, ambiguous or not text: recorded, never retried (a retry
             # would meet the same body). Under the producer's id when the body still has a usable one.
-            key = _usable_id(body.parsed) if body.parsed is not None else None
+            parsed = body.parsed
+            key = _usable_id(parsed) if parsed is not None else None
+            fp = fingerprint.of_body(parsed) if parsed is not None else fingerprint.of_text(m.body)
             if key is None:
-                return self._reject_unparseable(m, body.reason, now)
-            return self._reject(key, body.reason, m, now, raw=m.body)
+                return self._reject_unparseable(m, body.reason, now, fp)
+            return self._reject(key, body.reason, m, now, fp, raw=m.body)
         event_id = _usable_id(body)
         if event_id is None:
-            return self._reject_unparseable(m, _id_problem(body), now)
+            return self._reject_unparseable(m, _id_problem(body), now, fingerprint.of_body(body))
         try:
             event = Event.model_validate(body)
             p = plan(event, default_sender=self.settings.default_sender, now=datetime.fromtimestamp(now, UTC))
+            fp = fingerprint.of_event(event)
         except ValidationError as exc:
+            fp = fingerprint.of_body(body)
             meta = body.get("metadata")
             if isinstance(meta, dict) and metadata_problem(meta) is None:
-                return self._reject(event_id, format_errors(exc), m, now, metadata=meta)
+                return self._reject(event_id, format_errors(exc), m, now, fp, metadata=meta)
             # Metadata the model refuses may not even be storable (an empty key, Infinity, 40 digits):
             # kept as bounded text, so the rejection itself can always be written.
             raw_meta = (
@@ -155,24 +159,24 @@ class Dispatcher:
                 if meta is not None
                 else None
             )
-            return self._reject(event_id, format_errors(exc), m, now, extra=raw_meta)
+            return self._reject(event_id, format_errors(exc), m, now, fp, extra=raw_meta)
         except Exception as exc:
             # Validation is pure: whatever it raised, every redelivery of this body would raise it
             # again and carry it to the DLQ with no record. A rejection is recorded instead, and the
             # traceback logged, since it is a bug of ours.
             log.exception("validation raised", extra={"record_id": event_id})
             reason = f"body: could not be validated ({type(exc).__name__}: {exc}), a defect of kr-notifier's"
-            return self._reject(event_id, reason, m, now, raw=m.body)
+            return self._reject(event_id, reason, m, now, fingerprint.of_body(body), raw=m.body)
 
         problem = self._config_problem(event)
         if problem:
-            return self._reject(event_id, problem, m, now, metadata=event.metadata, plan_=p, event=event)
-        return self._claim_and_send(event, p, m, now)
+            return self._reject(event_id, problem, m, now, fp, metadata=event.metadata, plan_=p, event=event)
+        return self._claim_and_send(event, p, m, now, fp)
 
     # ---------------------------------------------------------------- rejections (never retried)
-    def _reject_unparseable(self, m: Inbound, reason: str, now: float) -> Outcome:
+    def _reject_unparseable(self, m: Inbound, reason: str, now: float, fp: str) -> Outcome:
         # With no usable id the SQS message id is the only key that makes a redelivery a duplicate.
-        return self._reject(m.message_id, reason, m, now, extra={"id_source": "sqs_message_id"}, raw=m.body)
+        return self._reject(m.message_id, reason, m, now, fp, extra={"id_source": "sqs_message_id"}, raw=m.body)
 
     def _reject(
         self,
@@ -180,6 +184,7 @@ class Dispatcher:
         reason: str,
         m: Inbound,
         now: float,
+        fp: str,
         *,
         metadata: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
@@ -200,6 +205,7 @@ class Dispatcher:
             "sqs_message_id": m.message_id,
             "receive_count": m.receive_count,
             "metadata": metadata or {},
+            "fingerprint": fp,
             "expires_at": int(now) + self.settings.ttl_days * 86400,
             **(extra or {}),
         }
@@ -209,7 +215,7 @@ class Dispatcher:
             item.update(self._describe(event, plan_))
         existing = self.records.create(item)
         if existing is not None:
-            return self._duplicate(record_id, existing)
+            return self._conflict(record_id, existing, fp, m) or self._duplicate(record_id, existing)
         log.warning("rejected", extra={"record_id": record_id, "reason": reason})
         self._publish(item)
         return Outcome("ack", "rejected", record_id, Status.REJECTED.value, reason)
@@ -239,7 +245,7 @@ class Dispatcher:
             "test": event.test or None,
         }
 
-    def _claim_and_send(self, event: Event, p: Plan, m: Inbound, now: float) -> Outcome:
+    def _claim_and_send(self, event: Event, p: Plan, m: Inbound, now: float, fp: str) -> Outcome:
         token = self.new_token()
         item = {
             "id": event.id,
@@ -252,12 +258,18 @@ class Dispatcher:
             "sqs_message_id": m.message_id,
             "receive_count": m.receive_count,
             "metadata": event.metadata,
+            "fingerprint": fp,
             "expires_at": int(now) + self.settings.ttl_days * 86400,
             **self._describe(event, p),
         }
         existing = self.records.create(item)
         phase = None
         if existing is not None:
+            # Checked before any take-over: a released claim or a redriven record is retried with the
+            # content of the event that made it, never with a later event that reuses its id.
+            conflict = self._conflict(event.id, existing, fp, m)
+            if conflict is not None:
+                return conflict
             took_over = self._take_over(existing, token, m, now)
             if isinstance(took_over, Outcome):
                 return took_over
@@ -327,6 +339,26 @@ class Dispatcher:
             self._publish_current(record_id)
             return Outcome("ack", "unknown", record_id, Status.UNKNOWN.value, reason)
         return self._duplicate(record_id, self.records.get(record_id) or existing)
+
+    def _conflict(self, record_id: str, existing: dict[str, Any], fp: str, m: Inbound) -> Outcome | None:
+        """A second event with the id of the first and other content: a producer bug. The first event
+        wins, as for any duplicate, but this one is counted (ConflictingDuplicate, alarmed) and logged."""
+        first = existing.get("fingerprint")
+        if not first or first == fp:  # records written before fingerprints cannot tell: a plain duplicate
+            return None
+        status = str(existing.get("status", ""))
+        log.warning(
+            "duplicate id with different content: the first event wins, this one is not sent",
+            extra={
+                "record_id": record_id,
+                "status": status,
+                "first_fingerprint": first,
+                "this_fingerprint": fp,
+                "sqs_message_id": m.message_id,
+            },
+        )
+        reason = f"duplicate id with different content ({fp}, first {first}); not sent: the first event wins"
+        return Outcome("ack", "conflict", record_id, status, reason)
 
     def _duplicate(self, record_id: str, existing: dict[str, Any]) -> Outcome:
         status = str(existing.get("status", ""))

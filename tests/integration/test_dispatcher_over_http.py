@@ -96,6 +96,30 @@ def test_same_event_in_two_batches_reaches_the_provider_once(stack):
     assert len(stack.sandbox.messages()) == 1
 
 
+def test_same_id_with_other_content_is_not_sent_and_counts_a_conflicting_duplicate(stack):
+    # Given an event was sent
+    first = body()
+    invoke(stack, sqs_event(stack, first))
+    # When a second event with its id but another text goes through the real handler
+    second = json.dumps({**json.loads(first), "text": "[Shop] 다른 내용입니다."}, ensure_ascii=False)
+    stack.logs.seek(0)
+    stack.logs.truncate()
+    resp = invoke(stack, sqs_event(stack, second))
+    # Then it is acknowledged and never reaches the provider; the record is the first event's
+    assert resp == {"batchItemFailures": []}
+    assert [m["msg_body"] for m in stack.sandbox.messages()] == ["[Shop] 발송되었습니다."]
+    assert stack.record(ids(first))["status"] == "sent"
+    # And the handler counted it as a duplicate and as a conflicting one (the metric the alarm watches)
+    lines = stack.logs.getvalue().splitlines()
+    emf = [json.loads(line) for line in lines if line.startswith('{"_aws"')][-1]
+    assert (emf["Duplicate"], emf["ConflictingDuplicate"]) == ([1.0], [1.0])
+    # And the log names both fingerprints
+    [warning] = [json.loads(line) for line in lines if "different content" in line]
+    assert warning["first_fingerprint"] == stack.record(ids(first))["fingerprint"]
+    assert warning["this_fingerprint"].startswith("sha256:")
+    assert warning["this_fingerprint"] != warning["first_fingerprint"]
+
+
 def test_same_event_in_concurrent_invocations_reaches_the_provider_once(stack):
     # Given a slow provider and six invocations holding the same event at once
     stack.sandbox.set_faults(latency_ms=200)

@@ -332,10 +332,10 @@ def test_every_documented_env_var_is_set_for_every_function(sam: dict[str, Any])
         assert documented <= env, f"{name} lacks {sorted(documented - env)}"
 
 
-def test_dispatcher_runs_the_documented_handler_on_arm64_python311(sam: dict[str, Any]) -> None:
+def test_dispatcher_runs_the_documented_handler_on_arm64_python313(sam: dict[str, Any]) -> None:
     dispatcher = _functions(sam)["DispatcherFunction"]
     assert dispatcher["Handler"] == "notifier.handlers.dispatcher.handler"
-    assert (dispatcher["Runtime"], dispatcher["Architectures"]) == ("python3.11", ["arm64"])
+    assert (dispatcher["Runtime"], dispatcher["Architectures"]) == ("python3.13", ["arm64"])
     assert dispatcher["CodeUri"] == "src/"
 
 
@@ -397,7 +397,7 @@ def test_poller_runs_the_documented_handler_on_the_parameterised_schedule(sam: d
 
     # Then it runs the poller handler on an EventBridge schedule whose rate is the PollRate parameter
     assert poller["Handler"] == "notifier.handlers.poller.handler"
-    assert (poller["Runtime"], poller["Architectures"], poller["CodeUri"]) == ("python3.11", ["arm64"], "src/")
+    assert (poller["Runtime"], poller["Architectures"], poller["CodeUri"]) == ("python3.13", ["arm64"], "src/")
     ((name, event),) = poller["Events"].items()
     assert event["Type"] == "Schedule"
     assert event["Properties"]["Schedule"] == {"Ref": "PollRate"}

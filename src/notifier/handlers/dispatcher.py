@@ -35,6 +35,8 @@ METRIC_BY_KIND = {
     "sent": "Sent",
     "rejected": "Rejected",
     "duplicate": "Duplicate",
+    # Same id, other content: a producer bug. Counted apart (and alarmed) as well as a Duplicate.
+    "conflict": "ConflictingDuplicate",
     "retried": "Retried",
     "failed": "Failed",
     "unknown": "Unknown",
@@ -59,6 +61,8 @@ def app() -> App:
 
 
 def _count(outcome: Outcome) -> None:
+    if outcome.kind == "conflict":
+        metrics.add_metric(name="Duplicate", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name=METRIC_BY_KIND.get(outcome.kind, "Other"), unit=MetricUnit.Count, value=1)
     if outcome.latency_ms is not None:
         metrics.add_metric(name="ProviderLatency", unit=MetricUnit.Milliseconds, value=outcome.latency_ms)
