@@ -93,6 +93,9 @@ def test_the_depth_limit_is_inclusive():
         ('{"a": "[[[[[[[[[[[[[[[["}', 1),  # brackets inside strings do not nest
         ('{"a": "\\"[[[[[[[[[[[[[", "b": [[]]}', 3),  # nor after an escaped quote
         ("[[[[", 4),  # invalid JSON still gets an estimate
+        ('[[ "abc', 2),  # an unterminated string runs to the end
+        ('[[ "abc\\', 2),  # even when the text ends in a backslash
+        ('"' + '\\"' * 5000 + "[[", 0),  # escaped quotes only: one string, whatever its length
         ("", 0),
     ],
 )
