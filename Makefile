@@ -14,10 +14,11 @@ endif
 export PATH := $(dir $(PYTHON)):$(PATH)
 VENV := .venv
 TOOLS := .venv-tools
+CHECKOV := .venv-checkov
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run serve test lint typecheck validate build bench schema sandbox clean
+.PHONY: run serve test lint typecheck validate checkov build bench schema sandbox clean
 
 $(VENV)/.ok: pyproject.toml requirements-dev.txt
 	rm -rf $(VENV)
@@ -32,6 +33,12 @@ $(TOOLS)/.ok: requirements-tools.txt
 	$(TOOLS)/bin/pip install -q --disable-pip-version-check -r requirements-tools.txt
 	touch $@
 
+$(CHECKOV)/.ok: requirements-checkov.txt
+	rm -rf $(CHECKOV)
+	$(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/pip install -q --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
 run: $(VENV)/.ok  ## the main job, locally: embedded AWS + sandbox, sample events, final table
 	$(PY) -m devstack.run
 
@@ -41,7 +48,7 @@ serve: $(VENV)/.ok  ## keep the local stack up for an application under developm
 sandbox: $(VENV)/.ok  ## the provider sandbox alone
 	$(PY) -m devstack.sandbox
 
-test: $(VENV)/.ok $(TOOLS)/.ok lint typecheck validate  ## the whole suite
+test: $(VENV)/.ok $(TOOLS)/.ok lint typecheck validate checkov  ## the whole suite
 	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.ok
@@ -53,6 +60,13 @@ typecheck: $(VENV)/.ok
 
 validate: $(TOOLS)/.ok  ## sam validate --lint works offline, no credentials
 	AWS_DEFAULT_REGION=ap-northeast-2 $(TOOLS)/bin/sam validate --lint --template template.yaml
+
+# Both the template as written and its translation (the roles, mappings and rules SAM generates).
+# A finding is fixed, or skipped in the template's Metadata with its reason (checkov prints them).
+checkov: $(VENV)/.ok $(CHECKOV)/.ok  ## checkov on template.yaml and on the samtranslator output
+	$(PY) -m devstack.translate --out .aws-sam/translated.json
+	$(CHECKOV)/bin/checkov --skip-download --quiet --compact --framework cloudformation \
+		-f template.yaml -f .aws-sam/translated.json
 
 build: $(TOOLS)/.ok  ## sam build, then precompile: Lambda cannot write .pyc, so shipping them saves cold start
 	$(TOOLS)/bin/sam build --template template.yaml
@@ -66,4 +80,4 @@ schema: $(VENV)/.ok  ## regenerate the event JSON Schema
 	$(PY) -m notifier.domain.event > schema/event.schema.json
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .aws-sam .pytest_cache .ruff_cache .hypothesis

@@ -49,7 +49,14 @@ _ENV_KEYS_REMOVED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_IGNORE_CONFIGURE
 _NO_VALUE = object()
 
 # Created by LocalAws after the stack: moto's CloudFormation has no model for these types.
-_APPLIED_AFTER_STACK = {"AWS::CloudWatch::Alarm", "AWS::SNS::Subscription", "AWS::Lambda::EventInvokeConfig"}
+_APPLIED_AFTER_STACK = {
+    "AWS::CloudWatch::Alarm",
+    "AWS::SNS::Subscription",
+    "AWS::Lambda::EventInvokeConfig",
+    "AWS::SQS::QueuePolicy",
+    # Its body names the alarms (applied after the stack too).
+    "AWS::CloudWatch::Dashboard",
+}
 _NOT_GIVEN_TO_MOTO = {
     *_APPLIED_AFTER_STACK,
     # moto's SQS would invoke a mapped function itself on every SendMessage, through Docker: the
@@ -455,6 +462,22 @@ class LocalAws:
         return f"s3://{bucket}/code.zip"
 
     def _apply_what_moto_skipped(self) -> None:
+        # moto's SSM stores a parameter whatever its AllowedPattern; SSM refuses it, failing the stack.
+        for logical_id, resource in self._resources_of("AWS::SSM::Parameter"):
+            props = self._resolve(resource["Properties"])
+            pattern, value = props.get("AllowedPattern"), str(props.get("Value"))
+            if pattern and not re.search(pattern, value):
+                raise RuntimeError(
+                    f"local stack not created: {logical_id}: Parameter value, {value}, failed to satisfy "
+                    f"constraint: Parameter value must match the pattern {pattern}"
+                )
+
+        sqs = self.client("sqs")
+        for _, resource in self._resources_of("AWS::SQS::QueuePolicy"):
+            props = self._resolve(resource["Properties"])
+            for queue_url in props["Queues"]:
+                sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
+
         ddb = self.client("dynamodb")
         for logical_id, resource in self._resources_of("AWS::DynamoDB::Table"):
             props = resource["Properties"]
@@ -480,6 +503,16 @@ class LocalAws:
             props.setdefault("AlarmName", f"{self.stack_name}-{logical_id}")
             cloudwatch.put_metric_alarm(**_numbers_as_numbers(props))
             self.physical_ids[logical_id] = props["AlarmName"]
+
+        for logical_id, resource in self._resources_of("AWS::CloudWatch::Dashboard"):
+            props = self._resolve(resource["Properties"])
+            name = props.get("DashboardName") or f"{self.stack_name}-{logical_id}"
+            try:
+                json.loads(props["DashboardBody"])  # PutDashboard refuses a body that is not JSON; moto does not
+            except ValueError as exc:
+                raise RuntimeError(f"local stack not created: {logical_id}: DashboardBody is not JSON: {exc}") from exc
+            cloudwatch.put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
+            self.physical_ids[logical_id] = name
 
         sns = self.client("sns")
         for logical_id, resource in self._resources_of("AWS::SNS::Subscription"):
@@ -636,6 +669,8 @@ class LocalAws:
                 return self._local_url(physical)
             if attribute == "Arn":
                 return f"arn:aws:sqs:{self.region}:{self.account_id}:{name}"
+        if resource_type == "AWS::CloudWatch::Alarm" and attribute == "Arn":
+            return f"arn:aws:cloudwatch:{self.region}:{self.account_id}:alarm:{physical}"
         if resource_type == "AWS::DynamoDB::Table" and attribute == "Arn":
             return f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{physical}"
         if resource_type == "AWS::SNS::Topic" and attribute == "TopicArn":

@@ -71,6 +71,8 @@ class LocalStack:
         try:
             params = {
                 "ProviderBaseUrl": sandbox.url,
+                # The sandbox speaks plain http on loopback; the template refuses that unless told.
+                "AllowInsecureProviderUrl": "true",
                 "AttachmentBucketName": ATTACHMENT_BUCKET,
                 "ProviderKeyParameterName": KEY_PARAM,
                 "ProviderClientIdParameterName": CLIENT_ID_PARAM,

@@ -24,23 +24,13 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from .. import metrics as m
 from ..dispatch import Dispatcher, Inbound, Outcome
 from ..observability import ScrubbingFormatter, traced
 from .wiring import Wiring
 
 logger = Logger(logger_formatter=ScrubbingFormatter())
 metrics = Metrics()
-
-METRIC_BY_KIND = {
-    "sent": "Sent",
-    "rejected": "Rejected",
-    "duplicate": "Duplicate",
-    # Same id, other content: a producer bug. Counted apart (and alarmed) as well as a Duplicate.
-    "conflict": "ConflictingDuplicate",
-    "retried": "Retried",
-    "failed": "Failed",
-    "unknown": "Unknown",
-}
 
 
 class RetryLater(Exception):
@@ -60,12 +50,17 @@ def app() -> App:
     return App(wiring, wiring.dispatcher(), ThreadPoolExecutor(wiring.concurrency, "dispatch"))
 
 
-def _count(outcome: Outcome) -> None:
-    if outcome.kind == "conflict":
-        metrics.add_metric(name="Duplicate", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name=METRIC_BY_KIND.get(outcome.kind, "Other"), unit=MetricUnit.Count, value=1)
+def _count(outcome: Outcome, asked: str, channels: m.ChannelCounts) -> None:
+    if outcome.kind == "conflict":  # a duplicate too: Duplicate counts them all
+        metrics.add_metric(name=m.DUPLICATE, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=m.DISPATCH_TOTALS.get(outcome.kind, m.OTHER), unit=MetricUnit.Count, value=1)
     if outcome.latency_ms is not None:
-        metrics.add_metric(name="ProviderLatency", unit=MetricUnit.Milliseconds, value=outcome.latency_ms)
+        metrics.add_metric(name=m.PROVIDER_LATENCY, unit=MetricUnit.Milliseconds, value=outcome.latency_ms)
+    # Terminal outcomes are counted per channel as they are published (Wiring.events); "sent" is not one.
+    if outcome.kind == "sent" and outcome.channel_used:
+        channels.add(m.SENT, outcome.channel_used)
+        if asked == "alimtalk" and outcome.channel_used != "alimtalk":
+            channels.add(m.APP_FALLBACK, outcome.channel_used)
 
 
 @metrics.log_metrics
@@ -77,12 +72,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         a.wiring.warm_up()  # one SSM read for the batch, not one per thread racing for the cache
     lease_until = time.time() + context.get_remaining_time_in_millis() / 1000
 
+    channels = a.wiring.channel_counts
+
     async def one(record: SQSRecord) -> str:
-        metrics.add_metric(name="Accepted", unit=MetricUnit.Count, value=1)
+        asked = m.channel_asked(record.body)
+        metrics.add_metric(name=m.ACCEPTED, unit=MetricUnit.Count, value=1)
+        channels.add(m.ACCEPTED, asked)
         if context.get_remaining_time_in_millis() < a.wiring.time_needed_ms:
             # Too close to the deadline to finish a provider call: a send cut off by the time-out
             # would end `unknown`. Unclaimed, it is simply redelivered.
-            metrics.add_metric(name="Retried", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name=m.RETRIED, unit=MetricUnit.Count, value=1)
             raise RetryLater("not enough time left in this invocation to send")
         inbound = Inbound(
             message_id=record.message_id,
@@ -94,15 +93,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             outcome = await asyncio.get_running_loop().run_in_executor(a.pool, a.dispatcher.handle, inbound)
         except Exception:
             logger.exception("dispatch failed; SQS will redeliver", extra={"message_id": record.message_id})
-            metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name=m.ERRORS, unit=MetricUnit.Count, value=1)
             raise
-        _count(outcome)
+        _count(outcome, asked, channels)
         if outcome.action == "retry":
             raise RetryLater(outcome.reason)
         return outcome.status
 
     processor = AsyncBatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(async_process_partial_response(event=event, record_handler=one, processor=processor, context=context))
+    try:
+        return dict(
+            async_process_partial_response(event=event, record_handler=one, processor=processor, context=context)
+        )
+    finally:
+        channels.flush()
 
 
 handler = traced(handler)

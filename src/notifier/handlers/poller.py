@@ -15,24 +15,13 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from .. import metrics as m
 from ..observability import ScrubbingFormatter, traced
 from ..poller import Poller, TickResult
 from .poller_wiring import PollerWiring
 
 logger = Logger(logger_formatter=ScrubbingFormatter())
 metrics = Metrics()
-
-COUNTS = {
-    "read": "PendingRead",
-    "polled": "ReportsPolled",
-    "delivered": "Delivered",
-    "failed": "Failed",
-    "unknown": "Unknown",  # alarmed, as the dispatcher's unknowns are
-    "pending": "StillPending",
-    "errors": "ReportErrors",
-    "raced": "PollRaced",
-    "left": "PollLeftForNextTick",
-}
 
 
 @dataclass
@@ -48,11 +37,11 @@ def app() -> App:
 
 
 def _count(result: TickResult, summary: dict[str, Any]) -> None:
-    for attr, name in COUNTS.items():
+    for attr, name in m.POLL_TOTALS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=getattr(result, attr))
     if summary["report_latency_ms_median"] is not None:
         metrics.add_metric(
-            name="ReportLatency", unit=MetricUnit.Milliseconds, value=summary["report_latency_ms_median"]
+            name=m.REPORT_LATENCY, unit=MetricUnit.Milliseconds, value=summary["report_latency_ms_median"]
         )
 
 
@@ -61,7 +50,11 @@ def _count(result: TickResult, summary: dict[str, Any]) -> None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     a = app()
     a.wiring.warm_up()  # one SSM read per tick at most (cached), not one per thread racing for it
-    result = a.poller.tick(lambda: context.get_remaining_time_in_millis() / 1000)
+    try:
+        # Outcomes are counted per channel as they are published (PollerWiring.events).
+        result = a.poller.tick(lambda: context.get_remaining_time_in_millis() / 1000)
+    finally:
+        a.wiring.base.channel_counts.flush()
     summary = result.summary()
     _count(result, summary)
     logger.info("tick", extra=summary)

@@ -16,6 +16,7 @@ from ..adapters.apistore import ApiStoreHttp, new_pool
 from ..adapters.dynamo import DynamoRecords
 from ..adapters.events import EventBridgePublisher
 from ..adapters.reports import ApiStoreReports
+from ..metrics import CountingEvents
 from ..poller import Poller, PollSettings
 from .wiring import Wiring
 
@@ -57,8 +58,9 @@ class PollerWiring:
         return DynamoRecords(self.base.client("dynamodb", self.settings.concurrency), self.base.table_name)
 
     @cached_property
-    def events(self) -> EventBridgePublisher:
-        return EventBridgePublisher(self.base.client("events", self.settings.concurrency), self.base.event_bus)
+    def events(self) -> CountingEvents:
+        publisher = EventBridgePublisher(self.base.client("events", self.settings.concurrency), self.base.event_bus)
+        return CountingEvents(publisher, self.base.channel_counts)
 
     def poller(self) -> Poller:
         return Poller(

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..adapters.apistore import ApiStoreHttp, Credentials, PpurioProvider, new_pool
 from ..adapters.dynamo import DynamoRecords
@@ -13,11 +14,33 @@ from ..adapters.events import EventBridgePublisher
 from ..adapters.kko import KkoSender, KkoTemplates
 from ..adapters.secrets import SsmCredentials
 from ..dispatch import Dispatcher, Settings
+from ..metrics import ChannelCounts, CountingEvents
 from ..observability import register_secret
+
+DEFAULT_BASE_URL = "https://api.apistore.co.kr"
 
 
 class ConfigError(RuntimeError):
     pass
+
+
+def _provider_base_url(env: Mapping[str, str]) -> str:
+    """The provider URL, refused at start if it would put the API key, numbers and texts on the wire
+    in clear text without the deployment saying so."""
+    url = env.get("PROVIDER_BASE_URL") or DEFAULT_BASE_URL
+    allow = (env.get("ALLOW_INSECURE_PROVIDER_URL") or "false").strip().lower()
+    if allow not in ("true", "false"):
+        raise ConfigError(f"ALLOW_INSECURE_PROVIDER_URL: must be true or false, not {allow!r}")
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "http" and allow != "true":
+        raise ConfigError(
+            "PROVIDER_BASE_URL: plain http:// would send the API key, phone numbers and texts in clear text; "
+            "use https://, or set ALLOW_INSECURE_PROVIDER_URL=true (template parameter AllowInsecureProviderUrl) "
+            "for a local stack or a sandbox"
+        )
+    if scheme not in ("http", "https"):
+        raise ConfigError(f"PROVIDER_BASE_URL: must start with https://, not {scheme or 'no scheme'}")
+    return url
 
 
 @dataclass
@@ -42,7 +65,7 @@ class Wiring:
             raise ConfigError("POLL_SHARDS must be at least 1")
         return cls(
             table_name=env["TABLE_NAME"],
-            base_url=env.get("PROVIDER_BASE_URL") or "http://api.apistore.co.kr",
+            base_url=_provider_base_url(env),
             key_param=env["PROVIDER_KEY_PARAM"],
             client_id_param=env["PROVIDER_CLIENT_ID_PARAM"],
             settings=Settings(
@@ -107,8 +130,13 @@ class Wiring:
         return KkoTemplates(self.http)
 
     @cached_property
-    def events(self) -> EventBridgePublisher:
-        return EventBridgePublisher(self.client("events"), self.event_bus)
+    def channel_counts(self) -> ChannelCounts:
+        """Per-channel metrics of the current invocation; the handler flushes them at its end."""
+        return ChannelCounts()
+
+    @cached_property
+    def events(self) -> CountingEvents:
+        return CountingEvents(EventBridgePublisher(self.client("events"), self.event_bus), self.channel_counts)
 
     def dispatcher(self) -> Dispatcher:
         attachments = None
