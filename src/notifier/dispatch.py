@@ -25,7 +25,9 @@ from pydantic import ValidationError
 
 from .domain import fingerprint, phone
 from .domain.alimtalk import CheckFailure, check, fallback_text, provider_fallback, wire_buttons
+from .domain.body import BodyProblem, read
 from .domain.event import Event, format_errors, metadata_problem
+from .domain.limits import METADATA_RAW_MAX_CHARS, RAW_BODY_MAX_CHARS, REASON_MAX_CHARS, bounded
 from .domain.plan import Plan, plan, sms_or_lms
 from .domain.reports import FIRST_POLL_S, poll_shard
 from .domain.status import Status
@@ -128,18 +130,23 @@ class Dispatcher:
     # ---------------------------------------------------------------- entry point
     def handle(self, m: Inbound) -> Outcome:
         now = self.clock()
-        try:
-            body = json.loads(m.body)
-        except ValueError as exc:
-            return self._reject_unparseable(m, f"body: not valid JSON ({exc})", now, fingerprint.of_text(m.body))
-        if not isinstance(body, dict):
-            reason = f"body: must be a JSON object, got {type(body).__name__}"
-            return self._reject_unparseable(m, reason, now, fingerprint.of_body(body))
+        body = read(m.body)
+        if isinstance(body, BodyProblem):
+            # Too big, too deep, not JSON, ambiguous or not text: recorded, never retried (a retry
+            # would meet the same body). Under the producer's id when the body still has a usable one.
+            parsed = body.parsed
+            key = _usable_id(parsed) if parsed is not None else None
+            fp = fingerprint.of_body(parsed) if parsed is not None else fingerprint.of_text(m.body)
+            if key is None:
+                return self._reject_unparseable(m, body.reason, now, fp)
+            return self._reject(key, body.reason, m, now, fp, raw=m.body)
         event_id = _usable_id(body)
         if event_id is None:
             return self._reject_unparseable(m, _id_problem(body), now, fingerprint.of_body(body))
         try:
             event = Event.model_validate(body)
+            p = plan(event, default_sender=self.settings.default_sender, now=datetime.fromtimestamp(now, UTC))
+            fp = fingerprint.of_event(event)
         except ValidationError as exc:
             fp = fingerprint.of_body(body)
             meta = body.get("metadata")
@@ -147,11 +154,20 @@ class Dispatcher:
                 return self._reject(event_id, format_errors(exc), m, now, fp, metadata=meta)
             # Metadata the model refuses may not even be storable (an empty key, Infinity, 40 digits):
             # kept as bounded text, so the rejection itself can always be written.
-            raw_meta = {"metadata_raw": json.dumps(meta, ensure_ascii=False)[:1000]} if meta is not None else None
+            raw_meta = (
+                {"metadata_raw": bounded(json.dumps(meta, ensure_ascii=False), METADATA_RAW_MAX_CHARS)}
+                if meta is not None
+                else None
+            )
             return self._reject(event_id, format_errors(exc), m, now, fp, extra=raw_meta)
+        except Exception as exc:
+            # Validation is pure: whatever it raised, every redelivery of this body would raise it
+            # again and carry it to the DLQ with no record. A rejection is recorded instead, and the
+            # traceback logged, since it is a bug of ours.
+            log.exception("validation raised", extra={"record_id": event_id})
+            reason = f"body: could not be validated ({type(exc).__name__}: {exc}), a defect of kr-notifier's"
+            return self._reject(event_id, reason, m, now, fingerprint.of_body(body), raw=m.body)
 
-        fp = fingerprint.of_event(event)
-        p = plan(event, default_sender=self.settings.default_sender, now=datetime.fromtimestamp(now, UTC))
         problem = self._config_problem(event)
         if problem:
             return self._reject(event_id, problem, m, now, fp, metadata=event.metadata, plan_=p, event=event)
@@ -176,6 +192,9 @@ class Dispatcher:
         plan_: Plan | None = None,
         event: Event | None = None,
     ) -> Outcome:
+        # The reason may quote the producer's keys and values: bounded, and no whole phone number, since
+        # it is logged and published as well as stored.
+        reason = bounded(phone.mask_in_text(reason), REASON_MAX_CHARS)
         item: dict[str, Any] = {
             "id": record_id,
             "status": Status.REJECTED.value,
@@ -191,7 +210,7 @@ class Dispatcher:
             **(extra or {}),
         }
         if raw is not None:
-            item["raw_body"] = raw[:1000]  # enough to find the producer's bug, bounded in size
+            item["raw_body"] = bounded(raw, RAW_BODY_MAX_CHARS)  # enough to find the producer's bug
         if plan_ is not None and event is not None:
             item.update(self._describe(event, plan_))
         existing = self.records.create(item)
@@ -448,8 +467,10 @@ class Dispatcher:
                 "phase": SMS_FALLBACK_PHASE,
                 "fallback": "app",
                 "alimtalk_code": code,
-                "alimtalk_reason": reason,
-                "reason": f"AlimTalk not sent ({reason}); sent as SMS/LMS by the app instead",
+                "alimtalk_reason": bounded(reason, REASON_MAX_CHARS),
+                "reason": bounded(
+                    f"AlimTalk not sent ({reason}); sent as SMS/LMS by the app instead", REASON_MAX_CHARS
+                ),
                 "updated_at": iso_utc(self.clock()),
             },
             expect={"claim_token": token},
@@ -546,7 +567,7 @@ class Dispatcher:
             return Outcome("retry", "failed", rid, Status.FAILED.value, reason, p.channel_used, latency)
         self.records.update(
             rid,
-            set_={**common, "last_error": result.reason},
+            set_={**common, "last_error": bounded(result.reason, REASON_MAX_CHARS)},
             remove=CLAIM_ATTRS,
             expect=mine,
         )
@@ -554,6 +575,7 @@ class Dispatcher:
         return Outcome("retry", "retried", rid, Status.SENDING.value, result.reason, p.channel_used, latency)
 
     def _finish(self, rid: str, mine: dict[str, Any], status: Status, reason: str, extra: dict[str, Any]) -> None:
+        reason = bounded(reason, REASON_MAX_CHARS)  # it may quote the producer's variables or urls
         ok = self.records.update(
             rid,
             set_={**extra, "status": status.value, "reason": reason, "last_error": reason},

@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+from .domain.limits import encodable
 from .domain.phone import mask_in_text
 
 _secrets: set[str] = set()
@@ -30,7 +31,8 @@ def scrub(line: str) -> str:
     for secret in tuple(_secrets):
         if secret in line:
             line = line.replace(secret, "***")
-    return mask_in_text(line)
+    # encodable: a line with a lone surrogate would fail to be written at all, and be lost.
+    return mask_in_text(encodable(line))
 
 
 class ScrubbingFormatter(LambdaPowertoolsFormatter):

@@ -14,6 +14,7 @@ from notifier.domain.alimtalk import (
     WireButton,
     check,
     provider_fallback,
+    url_matches,
     wire_buttons,
 )
 from notifier.domain.event import Event
@@ -191,3 +192,33 @@ def test_explicit_fallback_types_and_none():
     assert provider_fallback(event(fallback="sms"), "x").failed_type == "SMS"
     none = provider_fallback(event(fallback="none"), "x")
     assert (none.failed_type, none.subject, none.text) == ("N", None, None)
+
+
+@pytest.mark.parametrize(
+    ("template_url", "url", "matches"),
+    [
+        ("https://shop.example/o/#{order}", "https://shop.example/o/1234", True),
+        ("https://shop.example/o/#{order}", "https://shop.example/o/", False),  # a placeholder is never empty
+        ("https://shop.example/o/#{order}", "https://evil.example/o/1", False),
+        ("https://x/#{a}/#{b}?c=#{c}", "https://x/1/2/3?c=4", True),  # a value may hold the separator
+        ("https://x/#{a}/#{b}?c=#{c}", "https://x/1?c=4", False),
+        ("https://x/#{a}#{b}", "https://x/ab", True),
+        ("https://x/#{a}#{b}", "https://x/a", False),
+        ("https://x/#{a}/end", "https://x/1\n2/end", False),  # one line, as a regex's . would say
+        ("https://x/fixed", "https://x/fixed", True),
+        ("https://x/fixed", "https://x/fixed2", False),
+        ("#{a}ab#{b}", "xabbab", True),
+        ("ab#{a}bc", "abc", False),
+    ],
+)
+def test_a_button_url_matches_its_template_with_each_placeholder_filled(template_url, url, matches):
+    assert url_matches(template_url, url) is matches
+
+
+def test_a_long_button_url_is_judged_in_one_pass_whatever_the_template():
+    # Given a template URL with three placeholders and a 60 000-character URL that almost matches (a
+    # regex of .+ per placeholder would backtrack for hours over it)
+    url = "https://x/" + "/" * 60_000 + "\n"
+    # When it is checked, Then the answer is no, at once
+    assert url_matches("https://x/#{a}/#{b}/#{c}", url) is False
+    assert url_matches("https://x/#{a}/#{b}/#{c}", url[:-1]) is True

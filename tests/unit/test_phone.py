@@ -247,3 +247,68 @@ def test_numbers_inside_free_text_are_masked_but_long_digit_runs_are_not():
     masked = mask_in_text(said)
     # Then the numbers are masked and the long digit runs are left alone
     assert masked == "잔금 부족[미발송 목록] 010****5678, 010-****-3333; cmid 20261123034659000001 at 20261201090000"
+
+
+@pytest.mark.parametrize(
+    ("written", "masked"),
+    [
+        # mobiles, every way people write them
+        ("01054002442", "010****2442"),
+        ("010-5400-2442", "010-****-2442"),
+        ("010 5400 2442", "010 **** 2442"),
+        ("010.5400.2442", "010.****.2442"),
+        ("(010) 5400-2442", "(010) ****-2442"),
+        ("(010)5400-2442", "(010)****-2442"),
+        ("011-540-2442", "011-***-2442"),
+        ("+821054002442", "+8210****2442"),
+        ("+82 10 5400 2442", "+82 10 **** 2442"),
+        ("+82-10-5400-2442", "+82-10-****-2442"),
+        ("+82 010 5400 2442", "+82 010 **** 2442"),
+        ("+82 (0)10 5400 2442", "+82 (0)10 **** 2442"),
+        ("+82 (10) 5400 2442", "+82 (10) **** 2442"),
+        ("82-10-5400-2442", "82-10-****-2442"),
+        ("821054002442", "8210****2442"),
+        ("0082-10-5400-2442", "0082-10-****-2442"),
+        # landlines and internet phones
+        ("02-123-4567", "02-***-4567"),
+        ("02-1234-5678", "02-****-5678"),
+        ("(02) 123-4567", "(02) ***-4567"),
+        ("0212345678", "02****5678"),
+        ("031-123-4567", "031-***-4567"),
+        ("064.1234.5678", "064.****.5678"),
+        ("070-1234-5678", "070-****-5678"),
+        ("+82 2 123 4567", "+82 2 *** 4567"),
+        ("+82-31-123-4567", "+82-31-***-4567"),
+        ("0505-123-4567", "0505-***-4567"),
+    ],
+)
+def test_every_written_form_of_a_korean_number_is_masked_in_text(written, masked):
+    # Given a number written in one of its forms inside a sentence, a quoted key and a repr'd escape
+    for before, after in (("to ", "."), ("'", "'"), ("번호:", "로"), ("id-", "-x"), ("\\x00", "\\n"), ("\\u0000", "")):
+        # When the text is masked
+        got = mask_in_text(f"{before}{written}{after}")
+        # Then the number shows its prefix and last four digits only, in the form it was written
+        assert got == f"{before}{masked}{after}"
+
+
+@pytest.mark.parametrize(
+    "not_a_phone",
+    [
+        "cmid 20261123034659000001",  # 20 digits
+        "cmid 0101234567890123",  # 16 digits starting like a mobile
+        "at 20261201090000",  # yyyyMMddHHmmss
+        "epoch 1795000000",
+        "sent_at 2026-12-01T09:00:00+09:00",
+        "latency 0.01054002442",  # a decimal fraction
+        "order 1234-5678",  # no prefix
+        "010****2442",  # masked already
+        "+82 10 **** 2442",
+    ],
+)
+def test_things_that_are_not_phone_numbers_are_left_alone(not_a_phone):
+    assert mask_in_text(not_a_phone) == not_a_phone
+
+
+def test_masking_is_idempotent():
+    text = "+82 10 5400 2442, 02-123-4567 and 01054002442"
+    assert mask_in_text(mask_in_text(text)) == mask_in_text(text)

@@ -44,6 +44,17 @@ def detail_of(record: dict[str, Any]) -> dict[str, Any]:
     return detail
 
 
+def entry_of(record: dict[str, Any], bus: str) -> dict[str, Any]:
+    """The PutEvents entry for a record's terminal transition."""
+    return {
+        "Source": SOURCE,
+        "DetailType": detail_type(record),
+        "Detail": json.dumps(detail_of(record), ensure_ascii=False, default=str),
+        "EventBusName": bus,
+        "Resources": [],
+    }
+
+
 class EventBridgePublisher:
     def __init__(self, client: Any, bus_name: str = "default", attempts: int = 3) -> None:
         self._client = client
@@ -52,13 +63,7 @@ class EventBridgePublisher:
         self.failures = 0
 
     def publish(self, record: dict[str, Any]) -> None:
-        entry = {
-            "Source": SOURCE,
-            "DetailType": detail_type(record),
-            "Detail": json.dumps(detail_of(record), ensure_ascii=False, default=str),
-            "EventBusName": self._bus,
-            "Resources": [],
-        }
+        entry = entry_of(record, self._bus)
         for attempt in range(1, self._attempts + 1):
             try:
                 resp = self._client.put_events(Entries=[entry])

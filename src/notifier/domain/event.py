@@ -27,13 +27,13 @@ from pydantic import (
 from . import phone
 from . import text as euckr
 from .codes import BUTTON_TYPES, LINK_BUTTON_TYPES
+from .limits import METADATA_MAX_BYTES, shown
 
 Channel = Literal["sms", "lms", "mms", "alimtalk", "auto"]
 Fallback = Literal["auto", "sms", "lms", "none"]
 
 MAX_ATTACHMENTS = 3
 MAX_BUTTONS = 5
-METADATA_MAX_BYTES = 2048
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>.+)$")
 _PLACEHOLDER = re.compile(r"#\{([^{}]+)\}")
 _KST = timezone(timedelta(hours=9))
@@ -54,14 +54,12 @@ def metadata_problem(v: Any) -> str | None:
     for k, x in v.items():
         if x is not None and not isinstance(x, str | int | float | bool):
             # One clear reason instead of one line per member of the value union (str, int, float, bool).
-            return f"value of {k!r} must be a string, number, boolean or null (metadata is flat)"
+            return f"value of {shown(k, quote=True)} must be a string, number, boolean or null (metadata is flat)"
         if isinstance(k, str) and not k:
             return "keys must not be empty"
         if isinstance(x, int | float) and not isinstance(x, bool) and not _storable_number(x):
             # The record keeps metadata in DynamoDB, whose numbers are finite with 38 digits.
-            return (
-                f"value of {k!r} is not a storable number (finite, at most 38 significant digits); send it as a string"
-            )
+            return f"value of {shown(k, quote=True)} is not a storable number (finite, at most 38 significant digits); send it as a string"
     n = len(json.dumps(v, ensure_ascii=False).encode())
     if n > METADATA_MAX_BYTES:
         return f"{n} bytes as JSON; metadata must be at most {METADATA_MAX_BYTES} bytes"
@@ -283,12 +281,8 @@ def format_errors(exc: ValidationError) -> str:
     """One line naming each field and the rule it broke, for the record and the producer."""
     parts: list[str] = []
     for err in exc.errors(include_url=False):
-        # A producer's key may hold a newline or a control character: repr keeps the reason one line.
-        loc = ".".join(
-            str(p) if str(p).isprintable() else repr(str(p))
-            for p in err["loc"]
-            if not str(p).startswith(("function-after", "literal"))
-        )
+        # A producer's key may hold a newline or a control character, or be 60 000 characters long.
+        loc = ".".join(shown(str(p)) for p in err["loc"] if not str(p).startswith(("function-after", "literal")))
         msg = err["msg"]
         kind = err["type"]
         if kind == "extra_forbidden":

@@ -14,8 +14,21 @@ AREA_CODES = (
 REPRESENTATIVE_PREFIXES = ("15", "16", "18")
 
 _SEPARATORS = re.compile(r"[\s\-.()]")
-# A Korean number standing alone in free text (not inside a longer digit run such as a cmid).
-_IN_TEXT = re.compile(r"(?<![\d-])(0\d{2}[-. ]?)(\d{2,4})([-. ]?\d{4})(?![\d-])")
+# A Korean number as people write it in free text: the area or mobile prefix (0 + 2, 31-64, 70, 10,
+# 11, 16-19, 502-508), or +82 / 0082 / 82 and the prefix with or without its 0 (or a "(0)"), in
+# parentheses or not; then 3-4 digits and 4 digits, separated by nothing, a space, a dash or a dot.
+# Never inside a longer digit run (a cmid, a timestamp) nor after a decimal point; a digit that
+# ends a \xHH or \uHHHH escape (a key rendered with repr, a control character in a JSON log
+# line) is not part of the number.
+_SEP = r"[ .\-]?"
+_PREFIX = r"(?:1[016-9]|2|[3-6][1-5]|70|50[2-8])"
+_IN_TEXT = re.compile(
+    r"(?:(?<![0-9])|(?<=\\x[0-9a-fA-F]{2})|(?<=\\u[0-9a-fA-F]{4}))(?<![0-9]\.)"
+    rf"((?:(?:\+|00)?82{_SEP}(?:\(0\){_SEP}|0)?\(?|\(?0){_PREFIX}\)?{_SEP})"
+    r"([0-9]{3,4})"
+    rf"({_SEP}[0-9]{{4}})"
+    r"(?![0-9])"
+)
 
 
 class PhoneError(ValueError):
@@ -94,5 +107,6 @@ def mask(digits: str) -> str:
 
 
 def mask_in_text(text: str) -> str:
-    """Every phone number inside free text masked: 010****5678, 010-****-5678."""
+    """Every phone number inside free text masked, in the form it was written: 010****5678,
+    010-****-5678, +82 10 **** 5678, (02) ***-4567."""
     return _IN_TEXT.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
