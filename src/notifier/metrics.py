@@ -12,13 +12,14 @@ Two dimension sets:
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 from typing import Any, get_args
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
+from .domain.body import BodyProblem
+from .domain.body import read as read_body
 from .domain.event import Channel
 
 SERVICE_DIMENSION = "service"
@@ -93,12 +94,11 @@ def channel_value(value: Any) -> str:
 
 
 def channel_asked(body: str | None) -> str:
-    """An SQS body's channel, for the per-channel Accepted count (the dispatcher validates it properly)."""
-    try:
-        event = json.loads(body or "")
-    except ValueError:
-        return INVALID_CHANNEL
-    return channel_value(event.get("channel", "auto")) if isinstance(event, dict) else INVALID_CHANNEL
+    """An SQS body's channel, for the per-channel Accepted count (the dispatcher validates it properly).
+    Read through the same guard as the dispatcher: a plain json.loads of a hostile body raises
+    RecursionError, which here, before the dispatcher, would retry the message into the DLQ."""
+    event = read_body(body or "")
+    return INVALID_CHANNEL if isinstance(event, BodyProblem) else channel_value(event.get("channel", "auto"))
 
 
 def record_channel(record: dict[str, Any]) -> str:

@@ -131,6 +131,20 @@ def test_bodies_nested_thousands_of_levels_deep_are_rejected_not_dead_lettered(s
         assert_bounded_outcome(stack, record, "levels deep")
 
 
+def test_bodies_deep_enough_to_break_json_loads_are_rejected_under_either_limit(stack):
+    # Given top-level arrays deep enough for json.loads itself to raise RecursionError (10 000 levels
+    # does here), wherever the handler might parse them: one within the body size limit, one beyond
+    # it (120 000 levels, 240 KB: still within SQS's 256 KiB)
+    bodies = ["[" * 10_000 + "]" * 10_000, "[" * 120_000 + "]" * 120_000]
+    # When they go through the queue
+    found = through_the_queue(stack, bodies)
+    # Then each is one rejection naming its rule, and nothing was retried
+    reasons = sorted(r["reason"] for r in found.values())
+    assert [r["status"] for r in found.values()] == ["rejected", "rejected"]
+    assert reasons[0] == f"body: 240000 bytes of UTF-8; an event must be at most {MAX_BODY_BYTES} bytes"
+    assert reasons[1].startswith("body: objects and arrays nested 10000 levels deep")
+
+
 def test_bodies_of_twenty_thousand_keys_or_soft_hyphen_keys_are_rejected_with_a_bounded_reason(stack):
     # Given 20 000 unknown keys (within SQS's 256 KiB), and 60 keys of 2000 soft hyphens each
     many = json.dumps(valid() | {f"k{i}": 1 for i in range(20_000)})
