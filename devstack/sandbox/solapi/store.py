@@ -246,7 +246,9 @@ class SolapiState:
             mix = dict(self.state.mix["solapi_ata" if message_type == "ATA" else "solapi"])
         if forced.get("pending"):
             return codes.DELIVERED, True
-        if "status_code" in forced:
+        # A Kakao-only code pins the AlimTalk; its fallback SMS then follows the mix.
+        kakao_only = forced.get("status_code") in codes.KAKAO_FAILURES and message_type != "ATA"
+        if "status_code" in forced and not kakao_only:
             return str(forced["status_code"]), False
         return pick(self.state.outcome_rng(message_id, to), mix), False
 
