@@ -47,7 +47,14 @@ def test_template_and_channel_problems_fail_with_their_codes(solapi: Solapi) -> 
         {"to": "01000000002", **ata("R3333", {"#{name}": "a"})},
         {"to": "01000000003", "kakaoOptions": {"pfId": "KA01PFOTHER", "templateId": "A1111", "variables": VARS}},
         {"to": "01000000004", **ata(buttons=[])},
-        {"to": "01000000005", **ata("A2222", {"#{service}": "Shop", "#{code}": "1"}, buttons=[{"buttonType": "WL", "buttonName": "x", "linkMo": "https://a"}])},
+        {
+            "to": "01000000005",
+            **ata(
+                "A2222",
+                {"#{service}": "Shop", "#{code}": "1"},
+                buttons=[{"buttonType": "WL", "buttonName": "x", "linkMo": "https://a"}],
+            ),
+        },
         {"to": "01000000006", **ata(buttons=[{"buttonType": "BK", "buttonName": "배송조회"}])},
     )
     assert [(f["to"], f["statusCode"]) for f in reply["failedMessageList"]] == [

@@ -116,7 +116,9 @@ def test_a_body_without_messages_is_a_validation_error_naming_the_field(solapi: 
 
 
 def test_the_2022_send_many_endpoint_answers_with_the_group(solapi: Solapi) -> None:
-    group = solapi.ok("POST", "/messages/v4/send-many", {"messages": [{"to": PHONE, "from": "0212345678", "text": "옛"}]})
+    group = solapi.ok(
+        "POST", "/messages/v4/send-many", {"messages": [{"to": PHONE, "from": "0212345678", "text": "옛"}]}
+    )
     assert group["groupId"].startswith("G4V")
     assert group["count"]["registeredSuccess"] == 1
 
@@ -124,7 +126,9 @@ def test_the_2022_send_many_endpoint_answers_with_the_group(solapi: Solapi) -> N
 def test_the_simple_send_endpoint_answers_with_the_message_or_a_4xx_naming_the_rule(solapi: Solapi) -> None:
     sent = solapi.ok("POST", "/messages/v4/send", {"message": {"to": PHONE, "from": "0212345678", "text": "단건"}})
     assert (sent["statusCode"], sent["type"]) == ("2000", "SMS")
-    status, refused = solapi.call("POST", "/messages/v4/send", {"message": {"to": PHONE, "from": "0299999999", "text": "x"}})
+    status, refused = solapi.call(
+        "POST", "/messages/v4/send", {"message": {"to": PHONE, "from": "0299999999", "text": "x"}}
+    )
     assert (status, refused["errorCode"]) == (400, "1062")
 
 
