@@ -15,15 +15,16 @@ import logging
 import sys
 import time
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from notifier.domain.timefmt import KST
 
 from .samples import SANDBOX_OUTCOMES
 from .stack import ROOT, LocalStack, sample_bodies
 
 LOG_FILE = ROOT / ".local" / "run.log"
-KST = timezone(timedelta(hours=9))
 # Reports become ready 90 s after the send: the first poll (a minute after) finds "result is null",
 # so the run shows the back-off too.
 REPORT_DELAY_S = 90.0

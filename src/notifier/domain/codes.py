@@ -11,7 +11,8 @@ Pure domain: standard library only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+
+from .verdict import ReportOutcome, Verdict
 
 __all__ = [
     "BUTTON_TYPES",
@@ -27,10 +28,8 @@ __all__ = [
     "TEMPLATE_STATUS_CODE_BY_NAME",
     "UNKNOWN_GROUP",
     "UNKNOWN_REASON",
-    "Outcome",
     "ReportCode",
     "SendCode",
-    "Verdict",
     "kko_msg_rslt",
     "kko_rslt",
     "kko_send_outcome",
@@ -53,19 +52,6 @@ def _as_text(code: object) -> str:
 # --------------------------------------------------------------------------------------------------
 # Send APIs: result_code of /ppurio/1/message/{sms,lms,mms} and /kko/1/msg
 # --------------------------------------------------------------------------------------------------
-
-
-class Verdict(StrEnum):
-    ACCEPTED = "accepted"
-    """The provider took the message (it has a cmid)."""
-    REJECTED = "rejected"
-    """The provider refused the message's parameters; retrying the same request cannot help."""
-    RETRY = "retry"
-    """Surely not accepted, so retrying later cannot send it twice."""
-    FALLBACK = "fallback"
-    """kko only: the AlimTalk route refused synchronously; the app may send SMS/LMS instead."""
-    UNKNOWN = "unknown"
-    """A result_code outside the spec: whether the message was accepted is not known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,16 +133,10 @@ def kko_send_outcome(code: str) -> SendCode:
 # --------------------------------------------------------------------------------------------------
 
 
-class Outcome(StrEnum):
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    PENDING = "pending"
-
-
 @dataclass(frozen=True, slots=True)
 class ReportCode:
     code: str
-    outcome: Outcome
+    outcome: ReportOutcome
     reason: str
     group: str
     """The table's 구분: "SMS", "MMS/LMS", "공통" (ppurio), "RSLT", "MSG_RSLT" (kko), or "unknown"."""
@@ -174,7 +154,7 @@ def _ppurio_rows(group: str, delivered: str, rows: tuple[tuple[str, str], ...]) 
             code,
             ReportCode(
                 code,
-                Outcome.DELIVERED if code == delivered else Outcome.FAILED,
+                ReportOutcome.DELIVERED if code == delivered else ReportOutcome.FAILED,
                 _norm(text) or "(no description in spec)",
                 group,
             ),
@@ -289,7 +269,7 @@ def _kko_table(group: str, delivered: tuple[str, ...], rows: tuple[tuple[str, st
     return {
         code: ReportCode(
             code,
-            Outcome.DELIVERED if code in delivered else Outcome.FAILED,
+            ReportOutcome.DELIVERED if code in delivered else ReportOutcome.FAILED,
             _norm(f"{name} {text}"),
             group,
             name,
@@ -387,7 +367,7 @@ def _report(table: dict[str, ReportCode], code: str) -> ReportCode:
     if known is not None:
         return known
     # Verbatim, whitespace included: the record should show exactly what the provider sent.
-    return ReportCode(text, Outcome.FAILED, UNKNOWN_REASON, UNKNOWN_GROUP)
+    return ReportCode(text, ReportOutcome.FAILED, UNKNOWN_REASON, UNKNOWN_GROUP)
 
 
 def ppurio_report(code: str) -> ReportCode:

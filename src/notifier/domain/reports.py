@@ -15,12 +15,12 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from .codes import Outcome, kko_msg_rslt, kko_rslt, ppurio_report, ppurio_send_outcome
-
-KST = timezone(timedelta(hours=9))
+from .codes import kko_msg_rslt, kko_rslt, ppurio_report, ppurio_send_outcome
+from .timefmt import KST
+from .verdict import ReportOutcome
 
 # Intervals after the n-th unanswered poll (the dispatcher schedules the first poll a minute after
 # the send time): polls at about 1, 3, 8, 18, 48 minutes, then every 30 minutes until the expiry.
@@ -120,7 +120,7 @@ def ppurio(payload: Any, channel: str) -> Report:
     if not status:
         return _error_or_pending(body, "call_status")
     code = ppurio_report(status)
-    delivered = code.outcome == Outcome.DELIVERED
+    delivered = code.outcome == ReportOutcome.DELIVERED
     return Final(
         status="delivered" if delivered else "failed",
         report_code=status,
@@ -178,9 +178,9 @@ def kko(payload: Any, fallback_kind: str = "sms") -> Report:
             return _error_or_pending(body, "STATUS")
         return Pending(f"STATUS {status} without RSLT")
     first = kko_rslt(rslt)
-    if first.outcome == Outcome.DELIVERED:
+    if first.outcome == ReportOutcome.DELIVERED:
         return Final("delivered", rslt, _kko_reason(rslt, ""), "alimtalk", False, codes=codes)
-    if msg_rslt and kko_msg_rslt(msg_rslt).outcome == Outcome.DELIVERED:
+    if msg_rslt and kko_msg_rslt(msg_rslt).outcome == ReportOutcome.DELIVERED:
         return Final(
             "delivered",
             f"{rslt}/{msg_rslt}",
