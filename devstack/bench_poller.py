@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from notifier.domain.record import Change
 from notifier.domain.reports import poll_shard
 from notifier.domain.timefmt import iso_utc
 
@@ -161,7 +162,7 @@ def _moto_call_ms(stack: LocalStack, repeats: int = 30) -> float:
     samples = []
     for _ in range(repeats):
         t = time.perf_counter()
-        records.update(f"missing-{uuid.uuid4().hex}", set_={"x": 1})
+        records.apply(f"missing-{uuid.uuid4().hex}", Change(set={"x": 1}))
         samples.append((time.perf_counter() - t) * 1000)
     return sorted(samples)[len(samples) // 2]
 

@@ -24,7 +24,8 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from .domain import fingerprint, phone
-from .domain.alimtalk import CheckFailure, check, fallback_text, provider_fallback, wire_buttons
+from .domain import record as rec
+from .domain.alimtalk import CheckFailure, check, fallback_text, provider_fallback
 from .domain.body import BodyProblem, read
 from .domain.event import Event, format_errors, metadata_problem
 from .domain.limits import METADATA_RAW_MAX_CHARS, RAW_BODY_MAX_CHARS, REASON_MAX_CHARS, bounded
@@ -32,6 +33,7 @@ from .domain.plan import Plan, plan, sms_or_lms
 from .domain.reports import FIRST_POLL_S, poll_shard
 from .domain.status import Status
 from .domain.timefmt import iso_utc
+from .domain.verdict import Verdict
 from .ports import (
     AlimTalkMessage,
     AlimTalkProvider,
@@ -52,8 +54,6 @@ log = logging.getLogger("notifier.dispatch")
 MAX_FILE_BYTES = 20 * 1024
 MAX_TOTAL_FILE_BYTES = 40 * 1024
 JPEG_MAGIC = b"\xff\xd8\xff"
-CLAIM_ATTRS = ("claim_token", "lease_until")
-SMS_FALLBACK_PHASE = "sms_fallback"  # the AlimTalk was refused: only the fallback SMS remains to send
 
 Action = Literal["ack", "retry"]
 
@@ -66,6 +66,7 @@ class Settings:
     attachment_bucket: str = ""
     poll_shards: int = 4
     first_poll_after_s: int = FIRST_POLL_S
+    provider: str = "apistore"  # the deployment's provider, named on every record it sends
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,14 @@ class Outcome:
     channel_used: str | None = None
     latency_ms: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _only(results: list[SendResult]) -> SendResult:
+    """The result of a one-message batch. A provider that answered for some other number of
+    messages broke its port's contract: whether it took this one is not known."""
+    if len(results) == 1:
+        return results[0]
+    return SendResult(Verdict.UNKNOWN, "bad-batch", f"provider answered {len(results)} results for 1 message")
 
 
 def _usable_id(body: dict[str, Any]) -> str | None:
@@ -213,7 +222,7 @@ class Dispatcher:
             item["raw_body"] = bounded(raw, RAW_BODY_MAX_CHARS)  # enough to find the producer's bug
         if plan_ is not None and event is not None:
             item.update(self._describe(event, plan_))
-        existing = self.records.create(item)
+        existing = self.records.create(rec.Record(**item).to_item())
         if existing is not None:
             return self._conflict(record_id, existing, fp, m) or self._duplicate(record_id, existing)
         log.warning("rejected", extra={"record_id": record_id, "reason": reason})
@@ -262,7 +271,7 @@ class Dispatcher:
             "expires_at": int(now) + self.settings.ttl_days * 86400,
             **self._describe(event, p),
         }
-        existing = self.records.create(item)
+        existing = self.records.create(rec.Record(**item).to_item())
         phase = None
         if existing is not None:
             # Checked before any take-over: a released claim or a redriven record is retried with the
@@ -276,7 +285,7 @@ class Dispatcher:
             phase = existing.get("phase")
         if p.channel_used != "alimtalk":
             return self._send(event, p, token, m)
-        if phase == SMS_FALLBACK_PHASE:
+        if phase == rec.SMS_FALLBACK_PHASE:
             # A redelivery after the AlimTalk was refused: never a second AlimTalk, only the SMS.
             return self._send_fallback_sms(event, p, token, m)
         return self._send_alimtalk(event, p, token, m)
@@ -284,32 +293,25 @@ class Dispatcher:
     def _take_over(self, existing: dict[str, Any], token: str, m: Inbound, now: float) -> Outcome | None:
         record_id = str(existing["id"])
         status = existing.get("status")
-        claim = {
-            "claim_token": token,
-            "lease_until": math.ceil(m.lease_until),
-            "sqs_message_id": m.message_id,
-            "receive_count": m.receive_count,
-            "updated_at": iso_utc(now),
-        }
+
+        def claim(src: Status) -> rec.Change:
+            return rec.claim(
+                src=src,
+                token=token,
+                lease_until=m.lease_until,
+                sqs_message_id=m.message_id,
+                receive_count=m.receive_count,
+                now=iso_utc(now),
+            )
+
         if status == Status.SENDING and "claim_token" not in existing:
             # Released by an earlier attempt that surely did not reach the provider: ours to retry.
-            if self.records.update(
-                record_id,
-                set_=claim,
-                add={"attempts": 1},
-                expect={"status": Status.SENDING.value},
-                expect_absent=("claim_token",),
-            ):
+            if self.records.apply(record_id, claim(Status.SENDING)):
                 return None
             return Outcome("retry", "retried", record_id, Status.SENDING.value, "lost a race for the claim")
         if status == Status.FAILED and existing.get("dead_lettered"):
             # An operator redrove it from the DLQ: the earlier attempts surely sent nothing.
-            if self.records.update(
-                record_id,
-                set_={**claim, "status": Status.SENDING.value, "dead_lettered": None, "reason": None},
-                add={"attempts": 1},
-                expect={"status": Status.FAILED.value, "dead_lettered": True},
-            ):
+            if self.records.apply(record_id, claim(Status.FAILED)):
                 return None
             return self._duplicate(record_id, self.records.get(record_id) or existing)
         if status == Status.SENDING and float(existing.get("lease_until", 0)) <= now:
@@ -325,15 +327,8 @@ class Dispatcher:
             "the dispatcher that claimed this message stopped before recording the provider's answer "
             "(crash or time-out); the provider may have it, so it is not sent again"
         )
-        if self.records.update(
-            record_id,
-            set_={
-                "status": Status.UNKNOWN.value,
-                "reason": reason,
-                "updated_at": iso_utc(now),
-            },
-            remove=CLAIM_ATTRS,
-            expect={"status": Status.SENDING.value, "claim_token": existing.get("claim_token")},
+        if self.records.apply(
+            record_id, rec.abandon(claim_token=existing.get("claim_token"), reason=reason, now=iso_utc(now))
         ):
             log.error("unknown outcome", extra={"record_id": record_id, "reason": reason})
             self._publish_current(record_id)
@@ -392,7 +387,7 @@ class Dispatcher:
         try:
             files = self._files(event)
         except AttachmentError as exc:
-            result = SendResult("retry" if exc.retryable else "rejected", "attachment", exc.reason)
+            result = SendResult(Verdict.RETRY if exc.retryable else Verdict.REJECTED, "attachment", exc.reason)
             return self._settle(event, p, token, m, result)
         msg = TextMessage(
             kind=p.channel_used,  # type: ignore[arg-type]
@@ -409,7 +404,7 @@ class Dispatcher:
             "sending",
             extra={"record_id": event.id, "channel": p.channel_used, "to": phone.mask(event.to)},
         )
-        result = self.provider.send_text(msg)
+        result = _only(self.provider.send_texts([msg]))
         return self._settle(event, p, token, m, result)
 
     # ---------------------------------------------------------------- AlimTalk
@@ -426,11 +421,13 @@ class Dispatcher:
                 return self._app_fallback(
                     event, p, token, m, "templates", f"{exc}; still so after {m.receive_count} deliveries"
                 )
-            return self._settle(event, p, token, m, SendResult("retry", "templates", str(exc)))
+            return self._settle(event, p, token, m, SendResult(Verdict.RETRY, "templates", str(exc)))
         checked = check(a, event.text, template)
         if isinstance(checked, CheckFailure):
             if checked.producer_error or not app_fallback:
-                return self._settle(event, p, token, m, SendResult("rejected", f"check:{checked.kind}", checked.reason))
+                return self._settle(
+                    event, p, token, m, SendResult(Verdict.REJECTED, f"check:{checked.kind}", checked.reason)
+                )
             return self._app_fallback(event, p, token, m, f"check:{checked.kind}", checked.reason)
         assert template is not None
         fb = provider_fallback(event, template.name)
@@ -443,11 +440,11 @@ class Dispatcher:
             failed_subject=fb.subject,
             failed_msg=fb.text,
             reqdate=p.send_time,
-            button_fields=tuple(wire_buttons(checked.buttons).items()),
+            buttons=checked.buttons,
             test=event.test,
         )
         log.info("sending", extra={"record_id": event.id, "channel": "alimtalk", "to": phone.mask(event.to)})
-        result = self.alimtalk.send_alimtalk(msg)
+        result = _only(self.alimtalk.send_alimtalks([msg]))
         route = {"fallback": "provider" if fb.failed_type != "N" else "none", "fallback_type": fb.failed_type}
         if result.verdict == "fallback" and app_fallback:
             return self._app_fallback(event, p, token, m, result.code, result.reason)
@@ -461,20 +458,16 @@ class Dispatcher:
         rid = event.id
         # Written before the SMS goes out, so a redelivery after a crash or a retry never tries
         # the AlimTalk again; and the claim token still guards the single SMS.
-        if not self.records.update(
-            rid,
-            set_={
-                "phase": SMS_FALLBACK_PHASE,
-                "fallback": "app",
-                "alimtalk_code": code,
-                "alimtalk_reason": bounded(reason, REASON_MAX_CHARS),
-                "reason": bounded(
-                    f"AlimTalk not sent ({reason}); sent as SMS/LMS by the app instead", REASON_MAX_CHARS
-                ),
-                "updated_at": iso_utc(self.clock()),
-            },
-            expect={"claim_token": token},
-        ):
+        change = rec.fall_back(
+            token=token,
+            code=code,
+            reason=bounded(reason, REASON_MAX_CHARS),
+            record_reason=bounded(
+                f"AlimTalk not sent ({reason}); sent as SMS/LMS by the app instead", REASON_MAX_CHARS
+            ),
+            now=iso_utc(self.clock()),
+        )
+        if not self.records.apply(rid, change):
             log.error("claim lost before the fallback SMS", extra={"record_id": rid})
             return self._duplicate(rid, self.records.get(rid) or {"status": ""})
         log.warning("AlimTalk refused, sending SMS instead", extra={"record_id": rid, "code": code, "reason": reason})
@@ -496,7 +489,7 @@ class Dispatcher:
             send_time=p.send_time,
         )
         log.info("sending", extra={"record_id": event.id, "channel": kind, "to": phone.mask(event.to)})
-        result = self.provider.send_text(msg)
+        result = _only(self.provider.send_texts([msg]))
         return self._settle(event, replace(p, channel_used=kind), token, m, result, extra={"channel_used": kind})
 
     def _settle(
@@ -510,50 +503,37 @@ class Dispatcher:
     ) -> Outcome:
         now = self.clock()
         rid = event.id
-        mine = {"claim_token": token}
-        common = {"provider_code": result.code, "updated_at": iso_utc(now), **(extra or {})}
         latency = result.latency_ms or None
+        provider = self.settings.provider
+
+        def settle(dst: Status, reason: str | None, **kw: Any) -> rec.Change:
+            return rec.settle(token=token, dst=dst, code=result.code, reason=reason, now=iso_utc(now), **kw)
+
         if result.verdict == "accepted" and event.test:
             # msg_test validates without delivering: no report will ever come, so it is not polled.
             reason = "test mode (msg_test): the provider validated and accepted it; nothing was delivered"
-            self.records.update(
-                rid,
-                set_={**common, "status": Status.SENT.value, "cmid": result.cmid, "sent_at": iso_utc(now),
-                      "reason": reason, "last_error": None},
-                remove=CLAIM_ATTRS,
-                expect=mine,
-            )  # fmt: skip
-            log.info("test send accepted", extra={"record_id": rid, "cmid": result.cmid})
+            self.records.apply(
+                rid, settle(Status.SENT, reason, provider=provider, message_id=result.message_id, extra=extra)
+            )
+            log.info("test send accepted", extra={"record_id": rid, "message_id": result.message_id})
             self._publish_current(rid)  # its final word: a test send is never polled
             return Outcome("ack", "sent", rid, Status.SENT.value, reason, p.channel_used, latency)
         if result.verdict == "accepted":
             first_poll = max(now, p.send_at_epoch or 0) + self.settings.first_poll_after_s
-            ok = self.records.update(
-                rid,
-                set_={
-                    **common,
-                    "status": Status.SENT.value,
-                    "cmid": result.cmid,
-                    "sent_at": iso_utc(now),
-                    "last_error": None,
-                    "poll_shard": poll_shard(rid, self.settings.poll_shards),
-                    "next_poll_at": int(first_poll),
-                },
-                remove=CLAIM_ATTRS,
-                expect=mine,
-            )
-            if not ok:
+            poll = (poll_shard(rid, self.settings.poll_shards), int(first_poll))
+            change = settle(Status.SENT, None, provider=provider, message_id=result.message_id, poll=poll, extra=extra)
+            if not self.records.apply(rid, change):
                 # Our lease ran out and another delivery already called it unknown; the record stays
-                # as that delivery left it, and the cmid is only in the log to reconcile by hand.
-                log.error("claim lost after send", extra={"record_id": rid, "cmid": result.cmid})
-            log.info("sent", extra={"record_id": rid, "cmid": result.cmid, "channel": p.channel_used})
+                # as that delivery left it, and the message id is only in the log to reconcile by hand.
+                log.error("claim lost after send", extra={"record_id": rid, "message_id": result.message_id})
+            log.info("sent", extra={"record_id": rid, "message_id": result.message_id, "channel": p.channel_used})
             return Outcome("ack", "sent", rid, Status.SENT.value, "", p.channel_used, latency)
         if result.verdict in ("rejected", "fallback"):
-            self._finish(rid, mine, Status.REJECTED, result.reason, common)
+            self._finish(rid, settle(Status.REJECTED, bounded(result.reason, REASON_MAX_CHARS), extra=extra))
             log.warning("provider rejected", extra={"record_id": rid, "code": result.code, "reason": result.reason})
             return Outcome("ack", "rejected", rid, Status.REJECTED.value, result.reason, p.channel_used, latency)
         if result.verdict == "unknown":
-            self._finish(rid, mine, Status.UNKNOWN, result.reason, common)
+            self._finish(rid, settle(Status.UNKNOWN, bounded(result.reason, REASON_MAX_CHARS), extra=extra))
             log.error("unknown outcome", extra={"record_id": rid, "code": result.code, "reason": result.reason})
             return Outcome("ack", "unknown", rid, Status.UNKNOWN.value, result.reason, p.channel_used, latency)
         # retry: the provider surely did not take it.
@@ -562,28 +542,23 @@ class Dispatcher:
                 f"{result.reason}; gave up after {m.receive_count} deliveries, the message goes to the "
                 "dead-letter queue (redrive it once the cause is fixed)"
             )
-            self._finish(rid, mine, Status.FAILED, reason, {**common, "dead_lettered": True})
+            # bounded: it may quote the producer's variables or urls
+            change = settle(
+                Status.FAILED, bounded(reason, REASON_MAX_CHARS), extra={**(extra or {}), "dead_lettered": True}
+            )
+            self._finish(rid, change)
             log.error("giving up", extra={"record_id": rid, "code": result.code, "reason": reason})
             return Outcome("retry", "failed", rid, Status.FAILED.value, reason, p.channel_used, latency)
-        self.records.update(
-            rid,
-            set_={**common, "last_error": bounded(result.reason, REASON_MAX_CHARS)},
-            remove=CLAIM_ATTRS,
-            expect=mine,
+        last_error = bounded(result.reason, REASON_MAX_CHARS)
+        self.records.apply(
+            rid, rec.release(token=token, code=result.code, last_error=last_error, now=iso_utc(now), extra=extra)
         )
         log.warning("will retry", extra={"record_id": rid, "code": result.code, "reason": result.reason})
         return Outcome("retry", "retried", rid, Status.SENDING.value, result.reason, p.channel_used, latency)
 
-    def _finish(self, rid: str, mine: dict[str, Any], status: Status, reason: str, extra: dict[str, Any]) -> None:
-        reason = bounded(reason, REASON_MAX_CHARS)  # it may quote the producer's variables or urls
-        ok = self.records.update(
-            rid,
-            set_={**extra, "status": status.value, "reason": reason, "last_error": reason},
-            remove=CLAIM_ATTRS,
-            expect=mine,
-        )
-        if not ok:
-            log.error("claim lost before settling", extra={"record_id": rid, "status": status.value})
+    def _finish(self, rid: str, change: rec.Change) -> None:
+        if not self.records.apply(rid, change):
+            log.error("claim lost before settling", extra={"record_id": rid, "status": change.set.get("status")})
         else:
             self._publish_current(rid)
 

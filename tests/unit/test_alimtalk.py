@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from notifier.adapters.kko import wire_buttons
 from notifier.domain.alimtalk import (
     Checked,
     CheckFailure,
@@ -15,7 +16,6 @@ from notifier.domain.alimtalk import (
     check,
     provider_fallback,
     url_matches,
-    wire_buttons,
 )
 from notifier.domain.event import Event
 

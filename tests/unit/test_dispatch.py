@@ -148,10 +148,10 @@ def test_redelivery_of_the_same_message_while_its_lease_holds_comes_back_later()
 class CrashAfterSend(InMemoryRecords):
     """The process dies between the provider's OK and the write of `sent`."""
 
-    def update(self, record_id, *, set_, **kw) -> bool:
-        if set_.get("status") == "sent":
+    def apply(self, record_id, change) -> bool:
+        if change.set.get("status") == "sent":
             raise RuntimeError("container frozen")
-        return super().update(record_id, set_=set_, **kw)
+        return super().apply(record_id, change)
 
 
 def test_crash_after_the_provider_call_ends_unknown_and_never_sends_twice():

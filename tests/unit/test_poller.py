@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from notifier.dispatch import Dispatcher, Inbound, Settings
+from notifier.domain.record import Change
 from notifier.domain.reports import Final, NoReport, Pending, Report, poll_shard
 from notifier.poller import Poller, PollSettings
 from notifier.ports import DuePage, Fetched
@@ -230,7 +231,7 @@ def test_a_final_report_at_the_last_poll_still_wins_over_the_expiry(store, event
     item = sent(store, "late", clock)
     reports = Reports()
     reports.answer(item["cmid"], DELIVERED)
-    store.update("late", set_={"next_poll_at": int(clock.now) + 73 * 3600})
+    store.apply("late", Change(set={"next_poll_at": int(clock.now) + 73 * 3600}))
     clock.advance(73 * 3600)
 
     poller(store, reports, events, clock).tick(remaining())
@@ -378,7 +379,7 @@ def test_a_record_settled_by_someone_else_after_it_was_read_is_left_alone(store,
     clock.advance(MINUTE)
 
     def settle_first(record: dict[str, Any]) -> None:
-        store.update("gone", set_={"status": "delivered"}, remove=("poll_shard", "next_poll_at"))
+        store.apply("gone", Change(set={"status": "delivered"}, remove=("poll_shard", "next_poll_at")))
 
     reports = Reports(WRONG_NUMBER, on_fetch=settle_first)
     result = poller(store, reports, events, clock).tick(remaining())

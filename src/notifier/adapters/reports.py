@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..domain import reports
+from ..domain.record import message_id_of
 from ..domain.reports import NoReport
 from ..ports import Fetched
 from .apistore import ApiStoreHttp, TransportError
@@ -31,7 +32,7 @@ class ApiStoreReports:
         self.clock = clock
 
     def fetch(self, record: Mapping[str, Any]) -> Fetched:
-        cmid = str(record["cmid"])  # a digit string: never a number
+        cmid = str(message_id_of(record))  # a digit string: never a number
         channel = str(record.get("channel_used") or "sms")
         alimtalk = channel == "alimtalk"
         # The live server took lower-case parameters (DESIGN.md); the spec's example spells it CMID.
