@@ -18,6 +18,7 @@ from ..adapters.events import EventBridgePublisher
 from ..adapters.reports import ApiStoreReports
 from ..metrics import CountingEvents
 from ..poller import Poller, PollSettings
+from .config import PollerConfig, read
 from .wiring import Wiring
 
 
@@ -28,12 +29,13 @@ class PollerWiring:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PollerWiring:
-        base = Wiring.from_env(env)
+        config = read(PollerConfig, env)
+        base = Wiring.from_config(config)
         settings = PollSettings(
             shards=base.settings.poll_shards,  # the same value the dispatcher writes records with
-            concurrency=max(1, int(env.get("POLL_CONCURRENCY") or 32)),
-            page_size=max(1, int(env.get("POLL_PAGE_SIZE") or 200)),
-            expiry_hours=float(env.get("REPORT_EXPIRY_HOURS") or 72),
+            concurrency=config.poll_concurrency,
+            page_size=config.poll_page_size,
+            expiry_hours=config.report_expiry_hours,
             # A report call started just before the margin must still end (and be written) in time.
             call_budget_s=base.call_budget_s,
         )

@@ -16,19 +16,14 @@ from ..adapters.secrets import SsmCredentials
 from ..dispatch import Dispatcher, Settings
 from ..metrics import ChannelCounts, CountingEvents
 from ..observability import register_secret
-
-DEFAULT_BASE_URL = "https://api.apistore.co.kr"
-
-
-class ConfigError(RuntimeError):
-    pass
+from .config import ConfigError, DispatcherConfig, read
 
 
-def _provider_base_url(env: Mapping[str, str]) -> str:
+def _provider_base_url(config: DispatcherConfig) -> str:
     """The provider URL, refused at start if it would put the API key, numbers and texts on the wire
     in clear text without the deployment saying so."""
-    url = env.get("PROVIDER_BASE_URL") or DEFAULT_BASE_URL
-    allow = (env.get("ALLOW_INSECURE_PROVIDER_URL") or "false").strip().lower()
+    url = config.provider_base_url
+    allow = config.allow_insecure_provider_url.strip().lower()
     if allow not in ("true", "false"):
         raise ConfigError(f"ALLOW_INSECURE_PROVIDER_URL: must be true or false, not {allow!r}")
     scheme = urlsplit(url).scheme.lower()
@@ -57,28 +52,27 @@ class Wiring:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Wiring:
-        required = ("TABLE_NAME", "PROVIDER_KEY_PARAM", "PROVIDER_CLIENT_ID_PARAM", "DEFAULT_SENDER")
-        missing = [k for k in required if not env.get(k)]
-        if missing:
-            raise ConfigError(f"missing configuration: {', '.join(missing)}")
-        if int(env.get("POLL_SHARDS") or 4) < 1:
-            raise ConfigError("POLL_SHARDS must be at least 1")
+        return cls.from_config(read(DispatcherConfig, env))
+
+    @classmethod
+    def from_config(cls, c: DispatcherConfig) -> Wiring:
         return cls(
-            table_name=env["TABLE_NAME"],
-            base_url=_provider_base_url(env),
-            key_param=env["PROVIDER_KEY_PARAM"],
-            client_id_param=env["PROVIDER_CLIENT_ID_PARAM"],
+            table_name=c.table_name,
+            base_url=_provider_base_url(c),
+            key_param=c.key_param,
+            client_id_param=c.client_id_param,
             settings=Settings(
-                default_sender=env["DEFAULT_SENDER"],
-                poll_shards=int(env.get("POLL_SHARDS") or 4),
-                max_receive_count=int(env.get("MAX_RECEIVE_COUNT") or 5),
-                ttl_days=int(env.get("RECORD_TTL_DAYS") or 90),
-                attachment_bucket=env.get("ATTACHMENT_BUCKET") or "",
+                default_sender=c.default_sender,
+                poll_shards=c.poll_shards,
+                max_receive_count=c.max_receive_count,
+                ttl_days=c.record_ttl_days,
+                attachment_bucket=c.attachment_bucket,
+                provider=c.provider,
             ),
-            concurrency=max(1, int(env.get("SEND_CONCURRENCY") or 10)),
-            connect_timeout=float(env.get("PROVIDER_CONNECT_TIMEOUT") or 3),
-            read_timeout=float(env.get("PROVIDER_READ_TIMEOUT") or 10),
-            event_bus=env.get("EVENT_BUS_NAME") or "default",
+            concurrency=c.send_concurrency,
+            connect_timeout=c.provider_connect_timeout,
+            read_timeout=c.provider_read_timeout,
+            event_bus=c.event_bus_name,
         )
 
     @property
