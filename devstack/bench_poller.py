@@ -93,7 +93,7 @@ def _seed_sandbox(stack: LocalStack, items: list[dict[str, Any]], now: float) ->
 
 
 def _seed_moto(stack: LocalStack, items: list[dict[str, Any]]) -> None:
-    from notifier.adapters.dynamo import serialize
+    from notifier.aws.dynamo import serialize
 
     ddb, table = stack.aws.client("dynamodb"), stack.env["TABLE_NAME"]
 

@@ -262,7 +262,7 @@ class LocalStack:
 
     # ---------------------------------------------------------------- records
     def records(self) -> list[dict[str, Any]]:
-        from notifier.adapters.dynamo import deserialize
+        from notifier.aws.dynamo import deserialize
 
         ddb = self.aws.client("dynamodb")
         items: list[dict[str, Any]] = []
@@ -275,7 +275,7 @@ class LocalStack:
         return RecordChanges(self.aws.client("dynamodbstreams"), self.aws.client("dynamodb"), self.env["TABLE_NAME"])
 
     def record(self, record_id: str) -> dict[str, Any] | None:
-        from notifier.adapters.dynamo import deserialize
+        from notifier.aws.dynamo import deserialize
 
         item = self.aws.client("dynamodb").get_item(
             TableName=self.env["TABLE_NAME"], Key={"id": {"S": record_id}}, ConsistentRead=True
@@ -298,7 +298,7 @@ class RecordChanges:
 
     def read(self) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
         """(old, new) images of each write since the last read, in order; None where there is none."""
-        from notifier.adapters.dynamo import deserialize
+        from notifier.aws.dynamo import deserialize
 
         changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
         for i, iterator in enumerate(self._iterators):

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from notifier.adapters.kko import wire_buttons
 from notifier.domain.alimtalk import (
     Checked,
     CheckFailure,
@@ -18,6 +17,7 @@ from notifier.domain.alimtalk import (
     url_matches,
 )
 from notifier.domain.event import Event
+from notifier.providers.apistore.alimtalk import wire_buttons
 
 SHIPPED = Template(
     code="A1111",

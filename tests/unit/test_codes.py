@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.domain.codes import (
-    BUTTON_TYPES,
+from notifier.domain.event import BUTTON_TYPES, LINK_BUTTON_TYPES
+from notifier.domain.verdict import ReportOutcome, Verdict
+from notifier.providers.apistore.codes import (
     KKO_MSG_RSLT_CODES,
     KKO_RSLT_CODES,
     KKO_SEND_CODES,
     KKO_SENDNUMBER_CODES,
-    LINK_BUTTON_TYPES,
     PPURIO_REPORT_CODES,
     PPURIO_SEND_CODES,
     PPURIO_SENDNUMBER_CODES,
@@ -30,7 +30,6 @@ from notifier.domain.codes import (
     ppurio_report,
     ppurio_send_outcome,
 )
-from notifier.domain.verdict import ReportOutcome, Verdict
 
 # ppurio appendix 6.1, one "code description" per line, in the spec's order.
 PPURIO_SMS_ROWS = """

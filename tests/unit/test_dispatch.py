@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from notifier.dispatch import Dispatcher, Inbound, Settings
 from notifier.ports import AttachmentError, SendResult
+from notifier.usecases.dispatch import Dispatcher, Inbound, Settings
 from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedProvider, accepted
 
 SENDER = "0212345678"

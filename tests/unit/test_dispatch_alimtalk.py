@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from notifier.adapters.events import detail_type
-from notifier.adapters.kko import wire_buttons
-from notifier.dispatch import Dispatcher, Inbound, Settings
+from notifier.aws.eventbridge import detail_type
 from notifier.domain.alimtalk import Template, TemplateButton
-from notifier.domain.codes import KKO_SEND_CODES
 from notifier.domain.verdict import Verdict
 from notifier.ports import AlimTalkMessage, SendResult, TemplatesUnavailable
+from notifier.providers.apistore.alimtalk import wire_buttons
+from notifier.providers.apistore.codes import KKO_SEND_CODES
+from notifier.usecases.dispatch import Dispatcher, Inbound, Settings
 from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedProvider, accepted
 
 SENDER = "0212345678"

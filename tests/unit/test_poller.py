@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from notifier.dispatch import Dispatcher, Inbound, Settings
 from notifier.domain.record import Change
 from notifier.domain.reports import Final, NoReport, Pending, Report, poll_shard
-from notifier.poller import Poller, PollSettings
 from notifier.ports import DuePage, Fetched
+from notifier.usecases.dispatch import Dispatcher, Inbound, Settings
+from notifier.usecases.poll import Poller, PollSettings
 from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedProvider, accepted
 
 DELIVERED = Final("delivered", "4100", "전달", "sms", report_time="20261122180501", codes={"call_status": "4100"})

@@ -26,13 +26,16 @@ from pydantic import (
 
 from . import phone
 from . import text as euckr
-from .codes import BUTTON_TYPES, LINK_BUTTON_TYPES
 from .limits import METADATA_MAX_BYTES, shown
 from .timefmt import KST
 
 Channel = Literal["sms", "lms", "mms", "alimtalk", "auto"]
 Fallback = Literal["auto", "sms", "lms", "none"]
 
+# KakaoTalk's button types (the same words whatever provider carries the AlimTalk).
+BUTTON_TYPES: tuple[str, ...] = ("웹링크", "앱링크", "봇키워드", "메시지전달", "배송조회")
+# Only these take a URL (API Store sends the others as an empty slot in BTN_URLS<n>).
+LINK_BUTTON_TYPES: tuple[str, ...] = ("웹링크", "앱링크")
 MAX_ATTACHMENTS = 3
 MAX_BUTTONS = 5
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>.+)$")

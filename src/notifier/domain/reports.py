@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from .codes import kko_msg_rslt, kko_rslt, ppurio_report, ppurio_send_outcome
+from ..providers.apistore.codes import kko_msg_rslt, kko_rslt, ppurio_report, ppurio_send_outcome
 from .timefmt import KST
 from .verdict import ReportOutcome
 

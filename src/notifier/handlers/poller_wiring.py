@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..adapters.apistore import ApiStoreHttp, new_pool
-from ..adapters.dynamo import DynamoRecords
-from ..adapters.events import EventBridgePublisher
-from ..adapters.reports import ApiStoreReports
+from ..aws.dynamo import DynamoRecords
+from ..aws.eventbridge import EventBridgePublisher
 from ..metrics import CountingEvents
-from ..poller import Poller, PollSettings
+from ..providers.apistore.client import ApiStoreHttp, new_pool
+from ..providers.apistore.reports import ApiStoreReports
+from ..usecases.poll import Poller, PollSettings
 from .config import PollerConfig, read
 from .wiring import Wiring
 

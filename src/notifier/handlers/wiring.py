@@ -8,14 +8,14 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..adapters.apistore import ApiStoreHttp, Credentials, PpurioProvider, new_pool
-from ..adapters.dynamo import DynamoRecords
-from ..adapters.events import EventBridgePublisher
-from ..adapters.kko import KkoSender, KkoTemplates
-from ..adapters.secrets import SsmCredentials
-from ..dispatch import Dispatcher, Settings
+from ..aws.dynamo import DynamoRecords
+from ..aws.eventbridge import EventBridgePublisher
+from ..aws.ssm import SsmCredentials
 from ..metrics import ChannelCounts, CountingEvents
 from ..observability import register_secret
+from ..providers.apistore.alimtalk import KkoSender, KkoTemplates
+from ..providers.apistore.client import ApiStoreHttp, Credentials, PpurioProvider, new_pool
+from ..usecases.dispatch import Dispatcher, Settings
 from .config import ConfigError, DispatcherConfig, read
 
 
@@ -135,7 +135,7 @@ class Wiring:
     def dispatcher(self) -> Dispatcher:
         attachments = None
         if self.settings.attachment_bucket:
-            from ..adapters.s3 import S3Attachments
+            from ..aws.s3 import S3Attachments
 
             attachments = S3Attachments(self.client("s3"))
         return Dispatcher(

@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..domain.alimtalk import Template, TemplateButton, WireButton
-from ..domain.codes import LINK_BUTTON_TYPES, TEMPLATE_STATUS_BY_CODE, kko_send_outcome
-from ..ports import AlimTalkMessage, SendResult, TemplatesUnavailable
-from .apistore import ApiStoreHttp, TransportError, send_and_classify
+from ...domain.alimtalk import Template, TemplateButton, WireButton
+from ...domain.event import LINK_BUTTON_TYPES
+from ...ports import AlimTalkMessage, SendResult, TemplatesUnavailable
+from .client import ApiStoreHttp, TransportError, send_and_classify
+from .codes import TEMPLATE_STATUS_BY_CODE, kko_send_outcome
 
 
 class KkoSender:

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .verdict import ReportOutcome, Verdict
+from ...domain.verdict import ReportOutcome, Verdict
 
 __all__ = [
-    "BUTTON_TYPES",
     "KKO_MSG_RSLT_CODES",
     "KKO_RSLT_CODES",
     "KKO_SENDNUMBER_CODES",
     "KKO_SEND_CODES",
-    "LINK_BUTTON_TYPES",
     "PPURIO_REPORT_CODES",
     "PPURIO_SENDNUMBER_CODES",
     "PPURIO_SEND_CODES",
@@ -417,7 +415,3 @@ TEMPLATE_STATUS_BY_CODE: dict[str, str] = {
     "5": "승인중단",
 }
 TEMPLATE_STATUS_CODE_BY_NAME: dict[str, str] = {name: code for code, name in TEMPLATE_STATUS_BY_CODE.items()}
-
-BUTTON_TYPES: tuple[str, ...] = ("웹링크", "앱링크", "봇키워드", "메시지전달", "배송조회")
-# Only these need a URL in BTN_URLS<n>; the others are sent as an empty slot.
-LINK_BUTTON_TYPES: tuple[str, ...] = ("웹링크", "앱링크")

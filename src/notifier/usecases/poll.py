@@ -25,14 +25,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .domain import record as rec
-from .domain import reports
-from .domain.reports import Final, NoReport, Pending
-from .domain.status import Status
-from .domain.timefmt import iso_utc
-from .ports import PendingRecords, ReportSource, TerminalEvents
+from ..domain import record as rec
+from ..domain import reports
+from ..domain.reports import Final, NoReport, Pending
+from ..domain.status import Status
+from ..domain.timefmt import iso_utc
+from ..ports import PendingRecords, ReportSource, TerminalEvents
 
-log = logging.getLogger("notifier.poller")
+log = logging.getLogger("notifier.usecases.poll")
 
 
 # ---------------------------------------------------------------------------------------------- settings

@@ -23,18 +23,18 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from .domain import fingerprint, phone
-from .domain import record as rec
-from .domain.alimtalk import CheckFailure, check, fallback_text, provider_fallback
-from .domain.body import BodyProblem, read
-from .domain.event import Event, format_errors, metadata_problem
-from .domain.limits import METADATA_RAW_MAX_CHARS, RAW_BODY_MAX_CHARS, REASON_MAX_CHARS, bounded
-from .domain.plan import Plan, plan, sms_or_lms
-from .domain.reports import FIRST_POLL_S, poll_shard
-from .domain.status import Status
-from .domain.timefmt import iso_utc
-from .domain.verdict import Verdict
-from .ports import (
+from ..domain import fingerprint, phone
+from ..domain import record as rec
+from ..domain.alimtalk import CheckFailure, check, fallback_text, provider_fallback
+from ..domain.body import BodyProblem, read
+from ..domain.event import Event, format_errors, metadata_problem
+from ..domain.limits import METADATA_RAW_MAX_CHARS, RAW_BODY_MAX_CHARS, REASON_MAX_CHARS, bounded
+from ..domain.plan import Plan, plan, sms_or_lms
+from ..domain.reports import FIRST_POLL_S, poll_shard
+from ..domain.status import Status
+from ..domain.timefmt import iso_utc
+from ..domain.verdict import Verdict
+from ..ports import (
     AlimTalkMessage,
     AlimTalkProvider,
     AttachmentError,
@@ -49,7 +49,7 @@ from .ports import (
     TextMessage,
 )
 
-log = logging.getLogger("notifier.dispatch")
+log = logging.getLogger("notifier.usecases.dispatch")
 
 MAX_FILE_BYTES = 20 * 1024
 MAX_TOTAL_FILE_BYTES = 40 * 1024

@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..domain import reports
-from ..domain.record import message_id_of
-from ..domain.reports import NoReport
-from ..ports import Fetched
-from .apistore import ApiStoreHttp, TransportError
+from ...domain import reports
+from ...domain.record import message_id_of
+from ...domain.reports import NoReport
+from ...ports import Fetched
+from .client import ApiStoreHttp, TransportError
 
 PPURIO_REPORT = "/ppurio/1/message/report/{client_id}"
 KKO_REPORT = "/kko/1/report/{client_id}"

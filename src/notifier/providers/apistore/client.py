@@ -25,10 +25,10 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from ..domain.codes import ppurio_send_outcome
-from ..domain.phone import mask_in_text
-from ..domain.verdict import Verdict
-from ..ports import SendResult, TextMessage
+from ...domain.phone import mask_in_text
+from ...domain.verdict import Verdict
+from ...ports import SendResult, TextMessage
+from .codes import ppurio_send_outcome
 
 
 @dataclass(frozen=True)
