@@ -147,4 +147,18 @@ class TemplatesUnavailable(Exception):
 
 
 class TemplateSource(Protocol):
+    """The provider's approved AlimTalk templates, by code; raises TemplatesUnavailable when it cannot tell."""
+
     def get(self, code: str) -> Template | None: ...
+
+
+@dataclass(frozen=True)
+class ProviderParts:
+    """What a provider package builds for one function: the composition root asks the deployment's
+    provider (configuration PROVIDER) for these, and the use cases see nothing else of it.
+    A provider without AlimTalk leaves alimtalk and templates None: such events are then rejected."""
+
+    messaging: MessagingProvider
+    reports: ReportSource
+    alimtalk: AlimTalkProvider | None = None
+    templates: TemplateSource | None = None

@@ -23,7 +23,9 @@ def make(provider=None, *, records=None, clock=None, attachments=None, bucket=""
     d = Dispatcher(
         records=records,
         provider=provider,
-        settings=Settings(default_sender=SENDER, max_receive_count=max_receive, attachment_bucket=bucket),
+        settings=Settings(
+            default_sender=SENDER, provider="apistore", max_receive_count=max_receive, attachment_bucket=bucket
+        ),
         attachments=attachments,
         events=events,
         clock=clock,

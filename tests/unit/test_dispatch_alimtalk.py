@@ -65,7 +65,7 @@ def make(kko=None, sms=None, templates=None, records=None, max_receive=3, events
         provider=sms,
         alimtalk=kko,
         templates=templates or Templates(),
-        settings=Settings(default_sender=SENDER, max_receive_count=max_receive),
+        settings=Settings(default_sender=SENDER, provider="apistore", max_receive_count=max_receive),
         events=events,
         clock=clock,
     )

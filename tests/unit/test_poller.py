@@ -272,7 +272,7 @@ def test_a_scheduled_message_is_not_polled_before_its_send_time(store, events, c
     # Given a message sent through the real dispatcher, to be delivered tomorrow at 09:00 KST
     send_at = datetime.fromtimestamp(clock.now + 86400, UTC).replace(minute=0, second=0, microsecond=0)
     body = {"id": "tomorrow", "to": "010-1234-5678", "text": "내일 방문 예정입니다", "send_at": send_at.isoformat()}
-    dispatcher = Dispatcher(records=store, provider=ScriptedProvider(accepted()), settings=Settings("0212345678"),
+    dispatcher = Dispatcher(records=store, provider=ScriptedProvider(accepted()), settings=Settings("0212345678", "apistore"),
                             clock=clock)  # fmt: skip
     dispatcher.handle(Inbound("m-1", json.dumps(body, ensure_ascii=False), 1, clock.now + 30))
     assert store.get("tomorrow")["status"] == "sent"

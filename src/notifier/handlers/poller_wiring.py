@@ -15,8 +15,7 @@ from functools import cached_property
 from ..aws.dynamo import DynamoRecords
 from ..aws.eventbridge import EventBridgePublisher
 from ..metrics import CountingEvents
-from ..providers.apistore.client import ApiStoreHttp, new_pool
-from ..providers.apistore.reports import ApiStoreReports
+from ..ports import ProviderParts
 from ..usecases.poll import Poller, PollSettings
 from .config import PollerConfig, read
 from .wiring import Wiring
@@ -45,15 +44,8 @@ class PollerWiring:
         self.base.warm_up()
 
     @cached_property
-    def http(self) -> ApiStoreHttp:
-        b = self.base
-        return ApiStoreHttp(
-            b.base_url,
-            b.credentials,
-            pool=new_pool(self.settings.concurrency),
-            connect_timeout=b.connect_timeout,
-            read_timeout=b.read_timeout,
-        )
+    def provider(self) -> ProviderParts:
+        return self.base.provider_parts(self.settings.concurrency)
 
     @cached_property
     def records(self) -> DynamoRecords:
@@ -67,7 +59,7 @@ class PollerWiring:
     def poller(self) -> Poller:
         return Poller(
             records=self.records,
-            reports=ApiStoreReports(self.http),
+            reports=self.provider.reports,
             events=self.events,
             settings=self.settings,
         )

@@ -13,9 +13,10 @@ from ..aws.eventbridge import EventBridgePublisher
 from ..aws.ssm import SsmCredentials
 from ..metrics import ChannelCounts, CountingEvents
 from ..observability import register_secret
-from ..providers.apistore.alimtalk import KkoSender, KkoTemplates
-from ..providers.apistore.client import ApiStoreHttp, Credentials, PpurioProvider, new_pool
+from ..ports import ProviderParts
+from ..providers.apistore.client import Credentials
 from ..usecases.dispatch import Dispatcher, Settings
+from . import providers
 from .config import ConfigError, DispatcherConfig, read
 
 
@@ -104,24 +105,25 @@ class Wiring:
     def warm_up(self) -> None:
         self.credentials()
 
-    @cached_property
-    def http(self) -> ApiStoreHttp:
-        return ApiStoreHttp(
-            self.base_url,
-            self.credentials,
-            pool=new_pool(self.concurrency),
+    def provider_parts(self, pool_size: int) -> ProviderParts:
+        """The deployment's provider, its pool sized to the calling function's concurrency."""
+        return providers.build(
+            self.settings.provider,
+            base_url=self.base_url,
+            credentials=self.credentials,
+            pool_size=pool_size,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
         )
 
     @cached_property
-    def records(self) -> DynamoRecords:
-        return DynamoRecords(self.client("dynamodb"), self.table_name)
+    def provider(self) -> ProviderParts:
+        # One per container: the template cache in it makes a batch of AlimTalks cost one list call.
+        return self.provider_parts(self.concurrency)
 
     @cached_property
-    def templates(self) -> KkoTemplates:
-        # One cache per container: a batch of AlimTalks costs at most one template-list call.
-        return KkoTemplates(self.http)
+    def records(self) -> DynamoRecords:
+        return DynamoRecords(self.client("dynamodb"), self.table_name)
 
     @cached_property
     def channel_counts(self) -> ChannelCounts:
@@ -140,10 +142,10 @@ class Wiring:
             attachments = S3Attachments(self.client("s3"))
         return Dispatcher(
             records=self.records,
-            provider=PpurioProvider(self.http),
+            provider=self.provider.messaging,
             settings=self.settings,
             attachments=attachments,
             events=self.events,
-            alimtalk=KkoSender(self.http),
-            templates=self.templates,
+            alimtalk=self.provider.alimtalk,
+            templates=self.provider.templates,
         )

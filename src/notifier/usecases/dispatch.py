@@ -61,12 +61,12 @@ Action = Literal["ack", "retry"]
 @dataclass(frozen=True)
 class Settings:
     default_sender: str
+    provider: str  # the deployment's provider (configuration PROVIDER), named on every record it sends
     max_receive_count: int = 5
     ttl_days: int = 90
     attachment_bucket: str = ""
     poll_shards: int = 4
     first_poll_after_s: int = FIRST_POLL_S
-    provider: str = "apistore"  # the deployment's provider, named on every record it sends
 
 
 @dataclass(frozen=True)
