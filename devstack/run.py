@@ -36,7 +36,13 @@ RUN_OUTCOMES: dict[str, dict[str, str]] = {
     **SANDBOX_OUTCOMES,
     "01055550003": {"call_status": "4410"},  # sample-duplicate-shipped: 잘못된번호
 }
-DELIVERED_MIX = {"sms": {"4100": 1}, "lms": {"6600": 1}, "mms": {"6600": 1}, "kko": {"0": 1}, "fallback": {"00": 1}}
+DELIVERED_MIX: dict[str, dict[str, float]] = {
+    "sms": {"4100": 1},
+    "lms": {"6600": 1},
+    "mms": {"6600": 1},
+    "kko": {"0": 1},
+    "fallback": {"00": 1},
+}
 
 
 class FastForward:

@@ -120,7 +120,7 @@ class LocalStack:
         stack = cls(aws, sandbox, env, handler, source, log_stream, aws.client("sqs"))
         # Not a dataclass field: a failing test's report prints its fixtures field by field (hypothesis
         # ignores repr=False), and the key must never be printed.
-        stack.api_key = api_key
+        stack.api_key = api_key  # type: ignore[attr-defined]
         stack.poller_env, stack.poller, stack.tap_url = poller_env, poller, tap_url
         return stack
 
@@ -191,7 +191,7 @@ class LocalStack:
         return self.event_source().drain(timeout_s=timeout_s)
 
     def dlq_bodies(self) -> list[str]:
-        bodies = []
+        bodies: list[str] = []
         while True:
             resp = self._sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=60)
             msgs = resp.get("Messages", [])

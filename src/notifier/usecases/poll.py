@@ -178,7 +178,7 @@ class Poller:
         change = rec.report(item=item, dst=Status(report.status), changes=changes, now=iso_utc(now))
         if self._finish(item, change, result, lock):
             with lock:
-                if report.status == Status.DELIVERED:
+                if report.status == Status.DELIVERED.value:
                     result.delivered += 1
                 else:
                     result.failed += 1
