@@ -244,11 +244,11 @@ def main(argv: list[str] | None = None) -> int:
         stack.publish(bodies)
         print(f"published {len(bodies)} sample messages from events/; dispatching ...", flush=True)
         duplicates = Duplicates()
-        logging.getLogger("notifier.usecases.dispatch").addHandler(duplicates)
+        logging.getLogger("notifier.dispatch").addHandler(duplicates)
         try:
             batches = stack.drain(timeout_s=120)
         finally:
-            logging.getLogger("notifier.usecases.dispatch").removeHandler(duplicates)
+            logging.getLogger("notifier.dispatch").removeHandler(duplicates)
         records = stack.records()
         print()
         print(table(records))

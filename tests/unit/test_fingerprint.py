@@ -72,7 +72,7 @@ def test_same_id_with_different_text_is_not_sent_but_counted_and_logged_with_bot
     # Given an event was sent
     d.handle(msg(event(), message_id="m-1", clock=clock))
     # When another event with the same id and another text arrives
-    with caplog.at_level(logging.WARNING, logger="notifier.usecases.dispatch"):
+    with caplog.at_level(logging.WARNING, logger="notifier.dispatch"):
         out = d.handle(msg(event(text="다른 내용"), message_id="m-2", clock=clock))
     # Then it is acknowledged as a conflict, nothing more is sent, and the record is the first event's
     assert (out.action, out.kind, out.status) == ("ack", "conflict", "sent")

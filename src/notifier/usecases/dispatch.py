@@ -49,7 +49,7 @@ from ..ports import (
     TextMessage,
 )
 
-log = logging.getLogger("notifier.usecases.dispatch")
+log = logging.getLogger("notifier.dispatch")
 
 MAX_FILE_BYTES = 20 * 1024
 MAX_TOTAL_FILE_BYTES = 40 * 1024

@@ -32,7 +32,7 @@ from ..domain.status import Status
 from ..domain.timefmt import iso_utc
 from ..ports import PendingRecords, ReportSource, TerminalEvents
 
-log = logging.getLogger("notifier.usecases.poll")
+log = logging.getLogger("notifier.poller")
 
 
 # ---------------------------------------------------------------------------------------------- settings
