@@ -3,7 +3,7 @@ dispatcher and the tests' fakes depend only on what is here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
@@ -150,6 +150,17 @@ class TemplateSource(Protocol):
     """The provider's approved AlimTalk templates, by code; raises TemplatesUnavailable when it cannot tell."""
 
     def get(self, code: str) -> Template | None: ...
+
+
+@dataclass(frozen=True)
+class ProviderConnection:
+    """How a function reaches its provider: the package builds its pooled client from this."""
+
+    base_url: str
+    credentials: Callable[[], Any]  # the provider's own credentials type, read from SSM and cached
+    pool_size: int  # the calling function's concurrency: a connection for every worker thread
+    connect_timeout: float
+    read_timeout: float
 
 
 @dataclass(frozen=True)

@@ -7,30 +7,13 @@ config.ProviderName; the use cases do not change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ..ports import ProviderParts
-from ..providers.apistore.client import Credentials
+from ..ports import ProviderConnection, ProviderParts
 from .config import ConfigError
 
 
-def build(
-    name: str,
-    *,
-    base_url: str,
-    credentials: Callable[[], Credentials],
-    pool_size: int,
-    connect_timeout: float,
-    read_timeout: float,
-) -> ProviderParts:
+def build(name: str, connection: ProviderConnection) -> ProviderParts:
     if name == "apistore":
         from ..providers import apistore
 
-        return apistore.build(
-            base_url=base_url,
-            credentials=credentials,
-            pool_size=pool_size,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-        )
+        return apistore.build(connection)
     raise ConfigError(f"PROVIDER: no provider package named {name!r}")

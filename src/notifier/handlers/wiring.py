@@ -13,7 +13,7 @@ from ..aws.eventbridge import EventBridgePublisher
 from ..aws.ssm import SsmCredentials
 from ..metrics import ChannelCounts, CountingEvents
 from ..observability import register_secret
-from ..ports import ProviderParts
+from ..ports import ProviderConnection, ProviderParts
 from ..providers.apistore.client import Credentials
 from ..usecases.dispatch import Dispatcher, Settings
 from . import providers
@@ -107,14 +107,10 @@ class Wiring:
 
     def provider_parts(self, pool_size: int) -> ProviderParts:
         """The deployment's provider, its pool sized to the calling function's concurrency."""
-        return providers.build(
-            self.settings.provider,
-            base_url=self.base_url,
-            credentials=self.credentials,
-            pool_size=pool_size,
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
+        connection = ProviderConnection(
+            self.base_url, self.credentials, pool_size, self.connect_timeout, self.read_timeout
         )
+        return providers.build(self.settings.provider, connection)
 
     @cached_property
     def provider(self) -> ProviderParts:

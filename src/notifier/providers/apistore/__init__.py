@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ...ports import ProviderParts
+from ...ports import ProviderConnection, ProviderParts
 from .alimtalk import KkoSender, KkoTemplates
-from .client import ApiStoreHttp, Credentials, PpurioProvider, new_pool
+from .client import ApiStoreHttp, PpurioProvider, new_pool
 from .reports import ApiStoreReports
 
 NAME = "apistore"
 
 
-def build(
-    *,
-    base_url: str,
-    credentials: Callable[[], Credentials],
-    pool_size: int,
-    connect_timeout: float,
-    read_timeout: float,
-) -> ProviderParts:
-    """The ports over one pooled client, its pool sized to the calling function's concurrency. The
-    template list is cached in KkoTemplates, so build once per container."""
+def build(c: ProviderConnection) -> ProviderParts:
+    """The ports over one pooled client. The template list is cached in KkoTemplates, so build once
+    per container. `c.credentials` returns client.Credentials (api_key, client_id)."""
     http = ApiStoreHttp(
-        base_url, credentials, pool=new_pool(pool_size), connect_timeout=connect_timeout, read_timeout=read_timeout
+        c.base_url,
+        c.credentials,
+        pool=new_pool(c.pool_size),
+        connect_timeout=c.connect_timeout,
+        read_timeout=c.read_timeout,
     )
     return ProviderParts(
         messaging=PpurioProvider(http),
