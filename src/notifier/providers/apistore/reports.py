@@ -112,14 +112,22 @@ def _error_or_pending(body: dict[str, str], what: str) -> Pending | NoReport:
 # ------------------------------------------------------------------------------------------------
 
 
-def ppurio(payload: Any, channel: str) -> Report:
-    """Read an SMS/LMS/MMS report. `channel` is the kind that was sent (sms, lms, mms)."""
+def _report_object(payload: Any) -> dict[str, str] | Pending | NoReport:
+    """The report as a normalised object, or the answer when there is none yet (or it is not one)."""
     pending = _not_ready(payload)
     if pending is not None:
         return pending
     body = normalize(payload)
     if body is None:
         return NoReport("bad-reply", f"report is not a JSON object ({type(payload).__name__})")
+    return body
+
+
+def ppurio(payload: Any, channel: str) -> Report:
+    """Read an SMS/LMS/MMS report. `channel` is the kind that was sent (sms, lms, mms)."""
+    body = _report_object(payload)
+    if not isinstance(body, dict):
+        return body
     status = body.get("call_status", "")
     if not status:
         return _error_or_pending(body, "call_status")
@@ -156,12 +164,9 @@ def _kko_reason(rslt: str, msg_rslt: str) -> str:
 def kko(payload: Any, fallback_kind: str = "sms") -> Report:
     """Read an AlimTalk report. `fallback_kind` is what the provider was asked to send if Kakao
     failed (sms or lms), so a delivered fallback says which."""
-    pending = _not_ready(payload)
-    if pending is not None:
-        return pending
-    body = normalize(payload)
-    if body is None:
-        return NoReport("bad-reply", f"report is not a JSON object ({type(payload).__name__})")
+    body = _report_object(payload)
+    if not isinstance(body, dict):
+        return body
     status = body.get("status", "")
     rslt = body.get("rslt", "")
     msg_rslt = body.get("msg_rslt", "")
