@@ -10,6 +10,10 @@ from typing import Any
 DEFAULT_API_KEY = "sandbox-key"
 DEFAULT_CLIENT_ID = "sandbox"
 DEFAULT_SENDERS: tuple[str, ...] = ("0212345678",)
+# SOLAPI's API key is 16 upper-case alphanumerics and its secret 32; the defaults keep those shapes.
+DEFAULT_SOLAPI_API_KEY = "NCSSANDBOXKEY000"
+DEFAULT_SOLAPI_API_SECRET = "SANDBOXSECRET0000000000000000000"
+DEFAULT_SOLAPI_PF_ID = "KA01PF261201000000000SANDBOX001"
 
 # What `make run` talks to: one template of each kind the product has to cope with.
 DEFAULT_TEMPLATES: tuple[dict[str, Any], ...] = (
@@ -58,9 +62,15 @@ DEFAULT_OUTCOME_MIX: dict[str, dict[str, float]] = {
     "kko": {"0": 0.90, "A": 0.10},
     # MSG_RSLT of the provider-side fallback SMS/LMS after an AlimTalk failure
     "fallback": {"00": 1.0},
+    # SOLAPI statusCode of an SMS/LMS/MMS (its AlimTalk fallback SMS included): wrong number, phone off
+    "solapi": {"4000": 0.90, "3010": 0.05, "3043": 0.05},
+    # SOLAPI statusCode of an AlimTalk: not a KakaoTalk user (the SMS fallback then goes out)
+    "solapi_ata": {"4000": 0.90, "3104": 0.10},
 }
 
 DEFAULT_PRICES: dict[str, int] = {"sms": 1, "lms": 1, "mms": 1, "kko": 1}
+# SOLAPI charges its balance in won per message, by type (its public list prices, rounded).
+DEFAULT_SOLAPI_PRICES: dict[str, float] = {"SMS": 20.0, "LMS": 50.0, "MMS": 200.0, "ATA": 13.0}
 
 REPORT_PENDING_STYLES = ("message", "null", "empty")
 
@@ -87,3 +97,10 @@ class SandboxConfig:
     report_pending: str = "message"
     clock: Callable[[], float] = time.time
     verbose: bool = False
+    # SOLAPI (REST v4) on the same server: its own account, key and secret, balance and KakaoTalk channel.
+    solapi_api_key: str = field(default=DEFAULT_SOLAPI_API_KEY, repr=False)
+    solapi_api_secret: str = field(default=DEFAULT_SOLAPI_API_SECRET, repr=False)
+    solapi_account_id: str = "26120100000001"
+    solapi_balance: float = 100_000.0
+    solapi_pf_id: str = DEFAULT_SOLAPI_PF_ID
+    solapi_prices: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SOLAPI_PRICES))

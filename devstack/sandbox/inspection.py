@@ -14,7 +14,8 @@ class BadRequest(ValueError):
     pass
 
 
-FORCED_KEYS = ("call_status", "rslt", "msg_rslt", "status", "pending")
+# status_code is SOLAPI's statusCode; the others are API Store's report fields.
+FORCED_KEYS = ("call_status", "rslt", "msg_rslt", "status", "status_code", "pending")
 
 
 def _obj(body: Any) -> dict[str, Any]:
@@ -32,7 +33,10 @@ def handle(sandbox: Sandbox, method: str, path: str, query: dict[str, str], body
         "test_messages": (lambda sb, q: _filter(sb.test_messages(), q), None),
         "requests": (lambda sb, q: sb.requests_count(), None),
         "reset": (None, lambda sb, b: (sb.reset(), {"ok": True})[1]),
-        "balance": (lambda sb, q: {"balance": sb.balance}, _post_balance),
+        "balance": (
+            lambda sb, q: {"balance": sb.solapi_balance if q.get("provider") == "solapi" else sb.balance},
+            _post_balance,
+        ),
         "senders": (lambda sb, q: sb.senders(), _post_senders),
         "templates": (lambda sb, q: sb.templates(), _post_templates),
         "profiles": (lambda sb, q: {"profiles": sb.profiles()}, _post_profiles),
@@ -58,14 +62,30 @@ def _index(sandbox: Sandbox, query: dict[str, str]) -> dict[str, Any]:
 
 
 def _filter(messages: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
-    for key in ("cmid", "kind", "dest_phone", "requested_kind", "template_code"):
+    for key in (
+        "provider",
+        "cmid",
+        "kind",
+        "dest_phone",
+        "requested_kind",
+        "template_code",
+        "message_id",
+        "group_id",
+        "to",
+    ):
         if key in query:
             messages = [m for m in messages if m.get(key) == query[key]]
     return messages
 
 
 def _post_balance(sandbox: Sandbox, body: Any) -> dict[str, Any]:
-    balance = _obj(body).get("balance")
+    body = _obj(body)
+    balance = body.get("balance")
+    if body.get("provider") == "solapi":
+        if not isinstance(balance, (int, float)) or balance < 0:
+            raise BadRequest("balance must be a non-negative number")
+        sandbox.set_solapi_balance(balance)
+        return {"balance": sandbox.solapi_balance}
     if not isinstance(balance, int) or balance < 0:
         raise BadRequest("balance must be a non-negative integer")
     sandbox.set_balance(balance)
@@ -81,7 +101,7 @@ def _post_senders(sandbox: Sandbox, body: Any) -> dict[str, Any]:
         )
     if "remove" in body:
         sandbox.unregister_sender(str(body["remove"]), api=api)
-    for which in ("ppurio", "kko"):
+    for which in ("ppurio", "kko", "solapi"):
         if which in body:
             sandbox.replace_senders(which, [str(n) for n in body[which]])
     return sandbox.senders()

@@ -17,6 +17,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import inspection, kko, ppurio, rules
 from .config import SandboxConfig
+from .solapi import api as solapi_api
+from .solapi import codes as solapi_codes
+from .solapi.auth import AuthError
+from .solapi.store import SolapiState
 from .store import PIN_TTL_S, Faults, Pending, ProviderError, State, Upload
 
 MAX_BODY = 10 * 1024 * 1024
@@ -24,7 +28,8 @@ SEND_KINDS = ("sms", "lms", "mms", "kko_msg", "kko_test")
 
 Handler = Callable[[State, dict[str, str], list[Upload], str, str], Any]
 
-# (path pattern, request kind, methods, result-code table, handler)
+# API Store's routes: (path pattern, request kind, methods, result-code table, handler).
+# SOLAPI's JSON API has its own table in solapi/api.py; the paths do not overlap.
 ROUTES: list[tuple[re.Pattern[str], str, tuple[str, ...], str, Handler]] = [
     (
         re.compile(r"/ppurio/1/message/(sms|lms|mms)/([^/]+)"),
@@ -230,6 +235,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _provider(self, path: str, query: dict[str, str], body: bytes) -> None:
         sandbox = self.server.sandbox
         state = sandbox.state
+        solapi_route = solapi_api.route(path)
+        if solapi_route is not None:
+            self._solapi(solapi_route, query, body)
+            return
         route = next(((r, m) for r in ROUTES if (m := r[0].fullmatch(path))), None)
         if route is None:
             state.count_request("unknown")
@@ -279,6 +288,47 @@ class _RequestHandler(BaseHTTPRequestHandler):
         else:
             self._send_json(200, result)
 
+    def _solapi(self, found: tuple[Any, re.Match[str]], query: dict[str, str], body: bytes) -> None:
+        """SOLAPI: JSON in and out, HMAC auth, errors as HTTP 4xx {"errorCode", "errorMessage"}."""
+        (_, methods, kind, handler), match = found
+        sandbox = self.server.sandbox
+        state, sol = sandbox.state, sandbox.solapi
+        state.count_request(kind)
+        fault, faults = state.draw_fault()
+        if faults.latency_ms:
+            sandbox.sleep(faults.latency_ms / 1000)
+        if fault == "5xx":
+            self._send_json(503, {"errorCode": "ServiceUnavailable", "errorMessage": "sandbox 5xx fault"})
+            return
+        status, result = 200, None
+        try:
+            if self.command not in methods:
+                raise solapi_api.ApiError(
+                    (405, "MethodNotAllowed"), f"{self.command} is not allowed on {match.group(0)}"
+                )
+            with sol.lock:
+                sol.verifier.verify(self.headers.get("Authorization"), state.clock())
+            try:
+                payload = json.loads(body.decode("utf-8")) if body.strip() else {}
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise solapi_api.ApiError((400, "ValidationError"), "the body must be JSON (UTF-8)") from exc
+            request = {"match": match, "query": query, "body": payload, "base_url": sandbox.url}
+            if fault is not None and fault != "timeout" and kind in solapi_api.SEND_KINDS:
+                forced = solapi_api.fault_reply(fault)
+                if isinstance(forced, solapi_api.ApiError):
+                    raise forced
+                request["fault_code"] = forced
+            with sol.lock:
+                sol.settle()
+                result = handler(sol, request)
+        except (AuthError, solapi_api.ApiError) as exc:
+            status, result = exc.status, {"errorCode": exc.code, "errorMessage": exc.message}
+        if fault == "timeout":
+            sandbox.sleep(faults.timeout_s)
+            self.close_connection = True
+            return
+        self._send_json(status, result)
+
     def _send_pending(self) -> None:
         style = self.server.sandbox.state.report_pending
         if style == "null":
@@ -295,6 +345,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         self.state = State(self.config)
+        self.solapi = SolapiState(self.state)
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -354,9 +405,14 @@ class Sandbox:
     # --- inspection ----------------------------------------------------------------------------
 
     def messages(self) -> list[dict[str, Any]]:
-        """Every accepted message: what would reach a phone (one entry per recipient)."""
+        """Every accepted message: what would reach a phone (one entry per recipient), API Store's first,
+        then SOLAPI's (its AlimTalk fallback SMS included); each says its provider."""
         with self.state.lock:
-            return [m.public() for m in self.state.messages]
+            self.solapi.settle()
+            now = self.state.clock()
+            return [m.public() for m in self.state.messages] + [
+                m.public(now) for m in sorted(self.solapi.messages.values(), key=lambda m: m.accepted_at)
+            ]
 
     def test_messages(self) -> list[dict[str, Any]]:
         """Messages that passed msg_test: validated, never delivered."""
@@ -369,6 +425,7 @@ class Sandbox:
 
     def reset(self) -> None:
         self.state.reset()
+        self.solapi.reset()
 
     @property
     def balance(self) -> int:
@@ -379,18 +436,38 @@ class Sandbox:
         with self.state.lock:
             self.state.balance = int(balance)
 
+    @property
+    def solapi_balance(self) -> float:
+        with self.state.lock:
+            self.solapi.settle()
+            return self.solapi.balance
+
+    def set_solapi_balance(self, balance: float) -> None:
+        with self.state.lock:
+            self.solapi.balance = float(balance)
+
     def senders(self) -> dict[str, list[dict[str, Any]]]:
         with self.state.lock:
             return {
                 api: [{"sendnumber": n, **entry} for n, entry in registry.items()]
-                for api, registry in (("ppurio", self.state.ppurio_senders), ("kko", self.state.kko_senders))
+                for api, registry in (
+                    ("ppurio", self.state.ppurio_senders),
+                    ("kko", self.state.kko_senders),
+                    ("solapi", self.solapi.senders),
+                )
             }
 
     def _registries(self, api: str) -> list[dict[str, dict[str, Any]]]:
-        registries = {"ppurio": [self.state.ppurio_senders], "kko": [self.state.kko_senders]}
+        registries = {
+            "ppurio": [self.state.ppurio_senders],
+            "kko": [self.state.kko_senders],
+            "solapi": [self.solapi.senders],
+        }
+        # "both" predates SOLAPI and stays API Store's pair; "all" adds SOLAPI's registry.
         registries["both"] = registries["ppurio"] + registries["kko"]
+        registries["all"] = registries["both"] + registries["solapi"]
         if api not in registries:
-            raise ValueError("api must be ppurio, kko or both")
+            raise ValueError("api must be ppurio, kko, both, solapi or all")
         return registries[api]
 
     def register_sender(
@@ -416,10 +493,18 @@ class Sandbox:
             return copy.deepcopy(list(self.state.templates.values()))
 
     def set_templates(self, templates: list[dict[str, Any]]) -> None:
+        """One template set for both providers: SOLAPI sees each in its own shape (solapi_templates())."""
         self.state.set_templates(templates)
+        self.solapi.seed_templates(self.templates())
 
     def add_template(self, template: dict[str, Any]) -> dict[str, Any]:
-        return self.state.upsert_template(template)
+        added = self.state.upsert_template(template)
+        self.solapi.seed_templates(self.templates())
+        return added
+
+    def solapi_templates(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return copy.deepcopy(list(self.solapi.templates.values()))
 
     def profiles(self) -> list[str]:
         with self.state.lock:
@@ -443,11 +528,13 @@ class Sandbox:
             }
 
     def force_outcome(self, phone: str, **outcome: Any) -> None:
-        """Pin the report of messages sent to phone from now on: call_status=, rslt=, msg_rslt=, status=,
-        pending=True (the report never becomes ready)."""
+        """Pin the report of messages sent to phone from now on: call_status=, rslt=, msg_rslt=, status=
+        (API Store), status_code= (SOLAPI), pending=True (the report never becomes ready)."""
         unknown = set(outcome) - set(inspection.FORCED_KEYS)
         if unknown:
             raise ValueError(f"unknown outcome fields {sorted(unknown)}")
+        if "status_code" in outcome and str(outcome["status_code"]) not in solapi_codes.STATUS_CODES:
+            raise ValueError(f"status_code {outcome['status_code']} is not in SOLAPI's status code table")
         with self.state.lock:
             self.state.forced[phone] = {k: (v if k == "pending" else str(v)) for k, v in outcome.items()}
 

@@ -175,7 +175,7 @@ class Message:
     umid: str | None = None
 
     def public(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {"provider": "apistore", **asdict(self)}
         if self.kind in PPURIO_KINDS:
             for key in (
                 "template_code",
