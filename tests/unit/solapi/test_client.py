@@ -301,7 +301,8 @@ def listed(*messages: dict[str, Any]) -> Response:
 def test_a_report_reads_the_message_by_id(entry: dict[str, Any], outcome: str, via: str | None) -> None:
     pool = Pool(listed({"messageId": "M1", **entry}))
     report = client(pool).report("M1")
-    assert pool.requests[0]["path"] == "/messages/v4/list" and pool.requests[0]["query"]["messageId"] == "M1"
+    assert pool.requests[0]["path"] == "/messages/v4/list"
+    assert pool.requests[0]["query"] == {"criteria": "messageId", "cond": "eq", "value": "M1", "limit": "20"}
     assert (report.outcome, report.delivered_via, report.code) == (outcome, via, entry["statusCode"])
 
 
@@ -316,7 +317,12 @@ def test_a_failed_alimtalk_with_solapis_sms_fallback_is_settled_by_the_replaceme
               "replacement": True}  # fmt: skip
     pool = Pool(listed(ata), listed(ata, sms_fb))
     report = client(pool).report("M1")
-    assert pool.requests[1]["query"] == {"groupId": "G1", "to": "01012345678", "limit": "20"}
+    assert pool.requests[1]["query"] == {
+        "criteria": "groupId,to",
+        "cond": "eq,eq",
+        "value": "G1,01012345678",
+        "limit": "20",
+    }
     assert (report.outcome, report.code, report.delivered_via, report.fallback_used) == (
         "delivered",
         "3104/4000",

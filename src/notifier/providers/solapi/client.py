@@ -268,6 +268,17 @@ class ImageCache:
                 del self._ids[digest]
 
 
+def criteria(limit: int = 20, **equal: str) -> dict[str, str]:
+    """A list query in the documented form (criteria=a,b & cond=eq,eq & value=x,y): the spec's own
+    samples use it, and field names travel as values, whatever a server does with the case of keys."""
+    return {
+        "criteria": ",".join(equal),
+        "cond": ",".join("eq" for _ in equal),
+        "value": ",".join(equal.values()),
+        "limit": str(limit),
+    }
+
+
 def _entries(value: Any) -> list[dict[str, Any]]:
     # messageList is a list in send-many/detail and an object keyed by messageId in the list APIs.
     if isinstance(value, dict):
@@ -423,7 +434,7 @@ class SolapiClient:
 
     def message(self, message_id: str) -> dict[str, Any] | None:
         """The message as the list API shows it, or None when SOLAPI does not list it (yet)."""
-        reply = self.http.json_ok("GET", "/messages/v4/list", query={"messageId": message_id, "limit": "1"})
+        reply = self.http.json_ok("GET", "/messages/v4/list", query=criteria(messageId=message_id))
         for entry in _entries(reply.get("messageList") if isinstance(reply, dict) else None):
             if str(entry.get("messageId")) == message_id:
                 return entry
@@ -450,7 +461,7 @@ class SolapiClient:
         """The AlimTalk failed on Kakao's side and SOLAPI's SMS fallback was on: its replacement message
         (same group, same recipient, replacement true) carries the final word."""
         message_id = str(ata.get("messageId"))
-        query = {"groupId": str(ata.get("groupId") or ""), "to": str(ata.get("to") or ""), "limit": "20"}
+        query = criteria(groupId=str(ata.get("groupId") or ""), to=str(ata.get("to") or ""))
         reply = self.http.json_ok("GET", "/messages/v4/list", query=query)
         entries = _entries(reply.get("messageList") if isinstance(reply, dict) else None)
         fallback = next((e for e in entries if e.get("replacement") is True and e.get("messageId") != message_id), None)
@@ -473,7 +484,8 @@ class SolapiClient:
         """Every kakao template (all pages), keyed by templateId, in the domain's shape."""
         out: dict[str, Template] = {}
         start: str | None = None
-        for _ in range(1000):  # a bound, in case a server keeps answering the same nextKey
+        seen: set[str] = set()
+        for _ in range(1000):  # a bound, with the check below, in case a server keeps answering one nextKey
             query = {"limit": str(page)}
             if pf_id:
                 query["pfId"] = pf_id
@@ -485,8 +497,9 @@ class SolapiClient:
                 if parsed is not None:
                     out[parsed.code] = parsed
             start = reply.get("nextKey") if isinstance(reply, dict) else None
-            if not start:
+            if not start or start in seen:
                 break
+            seen.add(start)
         return out
 
     def template(self, template_id: str) -> Template | None:
