@@ -29,16 +29,10 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
 import urllib3
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    MaxRetryError,
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-)
 
 from ...domain.alimtalk import Template, TemplateButton
 from ...domain.phone import mask_in_text
+from ..transport import TransportError, new_pool, request
 from . import codes
 from .auth import Signer
 from .codes import ReportOutcome, SendVerdict
@@ -60,19 +54,6 @@ BUTTON_TYPES = {"WL": "웹링크", "AL": "앱링크", "BK": "봇키워드", "MD"
 BUTTON_CODES = {word: code for code, word in BUTTON_TYPES.items()}
 
 
-def new_pool(maxsize: int = 10) -> urllib3.PoolManager:
-    # Sized to the dispatcher's concurrency so threads never wait for a socket; urllib3 never retries.
-    return urllib3.PoolManager(num_pools=2, maxsize=maxsize, block=False, retries=False)
-
-
-class TransportError(Exception):
-    def __init__(self, code: str, reason: str, *, surely_not_sent: bool) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-        self.surely_not_sent = surely_not_sent
-
-
 class SolapiError(Exception):
     """A request answered with an error (HTTP 4xx/5xx, or a reply that is not what the API documents)."""
 
@@ -86,22 +67,6 @@ class Reply:
     status: int
     body: Any  # decoded JSON, or None
     raw: bytes
-
-
-def classify(exc: BaseException | None) -> TransportError:
-    # Named by type only: exception texts carry URLs and hosts, never needed in a record.
-    name = type(exc).__name__
-    if isinstance(exc, ConnectTimeoutError | NewConnectionError | ConnectionRefusedError):
-        return TransportError("connect", f"could not connect to SOLAPI ({name})", surely_not_sent=True)
-    if isinstance(exc, ReadTimeoutError | TimeoutError):
-        return TransportError(
-            "timeout", "SOLAPI did not answer in time after the request was sent", surely_not_sent=False
-        )
-    if isinstance(exc, ProtocolError):
-        return TransportError(
-            "connection-lost", f"the connection broke after the request was sent ({name})", surely_not_sent=False
-        )
-    return TransportError("transport", f"transport error ({name})", surely_not_sent=False)
 
 
 class SolapiHttp:
@@ -128,14 +93,7 @@ class SolapiHttp:
         if body is not None:
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json; charset=utf-8"
-        try:
-            resp = self._pool.request(
-                method, url, body=data, headers=headers, timeout=self._timeout, retries=False, redirect=False
-            )
-        except MaxRetryError as exc:
-            raise classify(exc.reason) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise classify(exc) from None
+        resp = request(self._pool, method, url, body=data, headers=headers, timeout=self._timeout)
         try:
             parsed = json.loads(resp.data.decode("utf-8")) if resp.data.strip() else None
         except (ValueError, UnicodeDecodeError, RecursionError):
