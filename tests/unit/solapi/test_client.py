@@ -192,6 +192,12 @@ def test_a_batch_refused_as_invalid_is_sent_again_one_by_one_so_one_bad_message_
     assert [(r.verdict, r.code) for r in results] == [("accepted", "2000"), ("rejected", "ValidationError")]
 
 
+def test_a_batch_refused_for_a_kakao_reason_is_split_too_so_the_sms_beside_it_is_not_sent_by_fallback() -> None:
+    pool = Pool(error(400, "1042"), lambda req: registered(req), error(400, "1042"))
+    results = client(pool).send_many([sms("a"), sms("b", type="ATA", kakao=Kakao("PF", "NOPE"))])
+    assert [(r.verdict, r.code) for r in results] == [("accepted", "2000"), ("fallback", "1042")]
+
+
 def test_refs_must_be_unique_and_fit_a_custom_field() -> None:
     with pytest.raises(ValueError, match="unique ref"):
         client(Pool()).send_many([sms("a"), sms("a")])
@@ -311,8 +317,8 @@ def test_a_message_not_listed_yet_is_pending() -> None:
 
 
 def test_a_failed_alimtalk_with_solapis_sms_fallback_is_settled_by_the_replacement_message() -> None:
-    ata = {"messageId": "M1", "groupId": "G1", "to": "01012345678", "type": "ATA", "statusCode": "3104",
-           "kakaoOptions": {"disableSms": False}, "replacement": False}  # fmt: skip
+    ata = {"messageId": "M1", "groupId": "G1", "to": "01012345678", "from": "0212345678", "type": "ATA",
+           "statusCode": "3104", "kakaoOptions": {"disableSms": False}, "replacement": False}  # fmt: skip
     sms_fb = {"messageId": "M2", "groupId": "G1", "to": "01012345678", "type": "SMS", "statusCode": "4000",
               "replacement": True}  # fmt: skip
     pool = Pool(listed(ata), listed(ata, sms_fb))
@@ -332,9 +338,16 @@ def test_a_failed_alimtalk_with_solapis_sms_fallback_is_settled_by_the_replaceme
 
 
 def test_a_failed_alimtalk_whose_fallback_has_not_appeared_yet_is_pending() -> None:
+    ata = {"messageId": "M1", "groupId": "G1", "to": "010", "from": "0212345678", "type": "ATA",
+           "statusCode": "3104", "kakaoOptions": {"disableSms": False}}  # fmt: skip
+    assert client(Pool(listed(ata), listed(ata))).report("M1").outcome == "pending"
+
+
+def test_a_failed_alimtalk_sent_without_a_sender_number_has_no_fallback_to_wait_for() -> None:
     ata = {"messageId": "M1", "groupId": "G1", "to": "010", "type": "ATA", "statusCode": "3104",
            "kakaoOptions": {"disableSms": False}}  # fmt: skip
-    assert client(Pool(listed(ata), listed(ata))).report("M1").outcome == "pending"
+    report = client(Pool(listed(ata))).report("M1")
+    assert (report.outcome, report.fallback_used) == ("failed", False)
 
 
 def test_a_report_error_raises_with_solapis_code_for_the_poller_to_back_off() -> None:

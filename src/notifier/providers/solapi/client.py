@@ -324,9 +324,10 @@ class SolapiClient:
             return [MessageResult(m.ref, verdict, exc.code, exc.reason) for m in messages]
         if reply.status != 200 or not isinstance(reply.body, dict):
             error = error_of(reply)
-            if error.verdict == "rejected" and len(messages) > 1:
-                # Refused as a whole before anything was registered: one bad message must not reject the
-                # others, so each goes again alone and gets its own verdict.
+            if error.verdict in ("rejected", "fallback") and len(messages) > 1:
+                # Refused as a whole before anything was registered, for a reason that may be one message's:
+                # that one must not reject the others (nor send SMS into AlimTalk's fallback), so each goes
+                # again alone and gets its own verdict.
                 return [r for m in messages for r in self._send([m], image_ids, scheduled_date)]
             return [MessageResult(m.ref, error.verdict, error.code, error.reason) for m in messages]
         return self._settle(messages, reply.body, image_ids)
@@ -411,7 +412,8 @@ class SolapiClient:
             return SolapiReport(message_id, outcome, code, row.reason, via, kind=kind)
         kakao = entry.get("kakaoOptions")
         sms_off = bool(kakao.get("disableSms")) if isinstance(kakao, dict) else True
-        if sms_off or code not in codes.KAKAO_FAILURES:
+        # SOLAPI's fallback needs a sender number: an AlimTalk sent without one has none to wait for.
+        if sms_off or code not in codes.KAKAO_FAILURES or not entry.get("from"):
             return SolapiReport(message_id, "failed", code, row.reason, None, fallback_used=False, kind=kind)
         return self._fallback_report(entry, code, row)
 
