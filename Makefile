@@ -92,4 +92,4 @@ schema: $(VENV)/.ok  ## regenerate the event JSON Schema
 	$(PY) -m notifier.domain.event > schema/event.schema.json
 
 clean:  ## remove the environments and caches
-	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .venv-build-test .aws-sam .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .venv-build-test .venv-solapi-sdk .aws-sam .pytest_cache .ruff_cache .hypothesis

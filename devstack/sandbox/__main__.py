@@ -11,7 +11,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .config import DEFAULT_API_KEY, DEFAULT_CLIENT_ID, SandboxConfig
+from .config import (
+    DEFAULT_API_KEY,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_SOLAPI_API_KEY,
+    DEFAULT_SOLAPI_API_SECRET,
+    SandboxConfig,
+)
 from .server import Sandbox
 
 
@@ -35,6 +41,10 @@ def build_config(argv: list[str] | None = None) -> SandboxConfig:
     parser.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT", "8099")))
     parser.add_argument("--api-key", default=os.environ.get("SANDBOX_API_KEY", DEFAULT_API_KEY))
     parser.add_argument("--client-id", default=os.environ.get("SANDBOX_CLIENT_ID", DEFAULT_CLIENT_ID))
+    parser.add_argument("--solapi-api-key", default=os.environ.get("SANDBOX_SOLAPI_API_KEY", DEFAULT_SOLAPI_API_KEY))
+    parser.add_argument(
+        "--solapi-api-secret", default=os.environ.get("SANDBOX_SOLAPI_API_SECRET", DEFAULT_SOLAPI_API_SECRET)
+    )
     parser.add_argument("--report-delay", type=float, default=5.0, help="seconds until a report is ready")
     parser.add_argument("--seed-file", type=Path, help="JSON: templates list, or {templates, senders, ...}")
     parser.add_argument("--seed", type=int, help="makes report outcomes and PINs reproducible")
@@ -50,6 +60,8 @@ def build_config(argv: list[str] | None = None) -> SandboxConfig:
         seed=args.seed,
         balance=args.balance,
         verbose=args.verbose,
+        solapi_api_key=args.solapi_api_key,
+        solapi_api_secret=args.solapi_api_secret,
     )
     if args.seed_file:
         seed = load_seed(args.seed_file)
@@ -72,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     print(sandbox.url, flush=True)
     print(
         f"client_id={sandbox.config.client_id} senders={','.join(sandbox.config.registered_senders)} "
-        f"inspect: {sandbox.url}/_sandbox/messages",
+        f"solapi_pf_id={sandbox.config.solapi_pf_id} inspect: {sandbox.url}/_sandbox/messages",
         file=sys.stderr,
         flush=True,
     )

@@ -237,7 +237,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         state = sandbox.state
         solapi_route = solapi_api.route(path)
         if solapi_route is not None:
-            self._solapi(solapi_route, query, body)
+            self._solapi(solapi_route, body)
             return
         route = next(((r, m) for r in ROUTES if (m := r[0].fullmatch(path))), None)
         if route is None:
@@ -288,7 +288,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         else:
             self._send_json(200, result)
 
-    def _solapi(self, found: tuple[Any, re.Match[str]], query: dict[str, str], body: bytes) -> None:
+    def _solapi(self, found: tuple[Any, re.Match[str]], body: bytes) -> None:
         """SOLAPI: JSON in and out, HMAC auth, errors as HTTP 4xx {"errorCode", "errorMessage"}."""
         (_, methods, kind, handler), match = found
         sandbox = self.server.sandbox
@@ -312,7 +312,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 payload = json.loads(body.decode("utf-8")) if body.strip() else {}
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise solapi_api.ApiError((400, "ValidationError"), "the body must be JSON (UTF-8)") from exc
-            request = {"match": match, "query": query, "body": payload, "base_url": sandbox.url}
+            # SOLAPI's query names are camelCase (startKey, groupId): kept as sent, not lower-cased.
+            exact = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+            request = {"match": match, "query": exact, "body": payload, "base_url": sandbox.url}
             if fault is not None and fault != "timeout" and kind in solapi_api.SEND_KINDS:
                 forced = solapi_api.fault_reply(fault)
                 if isinstance(forced, solapi_api.ApiError):

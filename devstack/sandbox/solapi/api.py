@@ -418,7 +418,7 @@ def balance(sol: SolapiState, req: Request) -> dict[str, Any]:
         "autoRecharge": 0,
         "lowBalanceAlert": {
             "notificationBalance": "0",
-            "currentBalance": None,
+            "currentBalance": f"{sol.balance:g}",
             "balances": [],
             "channels": [],
             "enabled": False,
@@ -452,8 +452,16 @@ def upload(sol: SolapiState, req: Request) -> dict[str, Any]:
 
 
 def _template_json(template: dict[str, Any]) -> dict[str, Any]:
+    # messageType ... accountId: fields the Node SDK 6.x requires in a template.
     return {
         "isHidden": False,
+        "channelId": template["pfId"],
+        "messageType": "BA",
+        "emphasizeType": "NONE",
+        "securityFlag": False,
+        "assignType": "CHANNEL",
+        "commentable": False,
+        "variables": [{"name": v[2:-1]} for v in dict.fromkeys(re.findall(r"#\{[^}]*\}", template["content"]))],
         **template,
         "codes": [{"status": template["status"], "code": template["templateId"], "service": "biz", "comments": []}],
         "dateUpdated": template["dateCreated"],

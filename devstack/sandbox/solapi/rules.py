@@ -20,7 +20,7 @@ ATA_CHARS = 1000
 MAX_BUTTONS = 5
 BUTTON_NAME_CHARS = 14
 BUTTON_URL_CHARS = 100
-LINK_BUTTONS = ("WL", "AL")
+LINKS = ("linkMo", "linkPc", "linkAnd", "linkIos")
 KNOWN_TYPES = ("SMS", "LMS", "MMS", "ATA")
 _PHONE = re.compile(r"\d{8,12}")
 _VAR = re.compile(r"#\{[^}]*\}")
@@ -152,8 +152,7 @@ def _buttons(given: Any, template: dict[str, Any], variables: dict[str, str]) ->
     if given is None:
         # The SDKs send no buttons: the template's own, their URL variables filled.
         return [
-            {**b, **{k: _fill(b[k], variables, f"button {b['buttonName']}") for k in ("linkMo", "linkPc") if b.get(k)}}
-            for b in wanted
+            {**b, **{k: _fill(b[k], variables, f"button {b['buttonName']}") for k in LINKS if b.get(k)}} for b in wanted
         ]
     if not isinstance(given, list) or any(not isinstance(b, dict) for b in given):
         raise Refused("1044", "kakaoOptions.buttons must be a list of objects")
@@ -168,11 +167,13 @@ def _buttons(given: Any, template: dict[str, Any], variables: dict[str, str]) ->
             raise Refused("1044", f"buttons[{index}].buttonType {button.get('buttonType')!r}")
         if len(str(button.get("buttonName") or "")) > BUTTON_NAME_CHARS:
             raise Refused("1049", f"buttons[{index}].buttonName")
-        for key in ("linkMo", "linkPc", "linkAnd", "linkIos"):
+        for key in LINKS:
             if len(str(button.get(key) or "")) > BUTTON_URL_CHARS:
                 raise Refused("1048", f"buttons[{index}].{key}")
         if button["buttonType"] == "WL" and not button.get("linkMo"):
             raise Refused("1045", f"buttons[{index}].linkMo is required for WL")
+        if button["buttonType"] == "AL" and not (button.get("linkAnd") and button.get("linkIos")):
+            raise Refused("1045", f"buttons[{index}].linkAnd and linkIos are required for AL")
     shape = [(b.get("buttonType"), b.get("buttonName")) for b in given]
     if shape != [(b["buttonType"], b["buttonName"]) for b in wanted]:
         raise Refused("1052", "buttons differ from the template's, in type, name or order")

@@ -37,6 +37,17 @@ def iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
 
 
+def _button(apistore: dict[str, Any]) -> dict[str, Any]:
+    """An API Store template button in SOLAPI's shape: a web link has linkMo/linkPc, an app link linkAnd/linkIos."""
+    kind = BUTTON_TYPES[apistore["template_btn_type"]]
+    button: dict[str, Any] = {"buttonType": kind, "buttonName": apistore["template_btn_name"]}
+    if kind == "WL":
+        button.update(linkMo=apistore.get("template_btn_url"), linkPc=apistore.get("template_btn_url2"))
+    elif kind == "AL":
+        button.update(linkAnd=apistore.get("template_btn_url"), linkIos=apistore.get("template_btn_url2"))
+    return button
+
+
 @dataclass
 class StoredFile:
     file_id: str
@@ -209,19 +220,12 @@ class SolapiState:
             for t in apistore_templates:
                 self.templates[t["template_code"]] = {
                     "templateId": t["template_code"],
+                    "accountId": self.account_id,
                     "name": t["template_name"],
                     "pfId": self.pf_id,
                     "content": t["template_msg"],
                     "status": TEMPLATE_STATUS[t["status"]],
-                    "buttons": [
-                        {
-                            "buttonType": BUTTON_TYPES[b["template_btn_type"]],
-                            "buttonName": b["template_btn_name"],
-                            "linkMo": b.get("template_btn_url"),
-                            "linkPc": b.get("template_btn_url2"),
-                        }
-                        for b in t["btnList"]
-                    ],
+                    "buttons": [_button(b) for b in t["btnList"]],
                     "dateCreated": iso(now),
                 }
 
@@ -246,7 +250,9 @@ class SolapiState:
             mix = dict(self.state.mix["solapi_ata" if message_type == "ATA" else "solapi"])
         if forced.get("pending"):
             return codes.DELIVERED, True
-        if "status_code" in forced:
+        # A Kakao-only code pins the AlimTalk; its fallback SMS then follows the mix.
+        kakao_only = forced.get("status_code") in codes.KAKAO_FAILURES and message_type != "ATA"
+        if "status_code" in forced and not kakao_only:
             return str(forced["status_code"]), False
         return pick(self.state.outcome_rng(message_id, to), mix), False
 
