@@ -63,8 +63,8 @@ lint: $(VENV)/.ok  ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(VENV)/.ok  ## mypy on src/notifier
-	$(VENV)/bin/mypy src/notifier
+typecheck: $(VENV)/.ok  ## mypy --strict on src/notifier, mypy on devstack and notifier_cli
+	$(VENV)/bin/mypy --strict src/notifier && $(VENV)/bin/mypy devstack notifier_cli
 
 validate: $(TOOLS)/.ok  ## sam validate --lint works offline, no credentials
 	AWS_DEFAULT_REGION=ap-northeast-2 $(TOOLS)/bin/sam validate --lint --template template.yaml

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from notifier.domain.record import Change
 from notifier.domain.reports import poll_shard
 from notifier.domain.timefmt import iso_utc
 
@@ -92,7 +93,7 @@ def _seed_sandbox(stack: LocalStack, items: list[dict[str, Any]], now: float) ->
 
 
 def _seed_moto(stack: LocalStack, items: list[dict[str, Any]]) -> None:
-    from notifier.adapters.dynamo import serialize
+    from notifier.aws.dynamo import serialize
 
     ddb, table = stack.aws.client("dynamodb"), stack.env["TABLE_NAME"]
 
@@ -161,7 +162,7 @@ def _moto_call_ms(stack: LocalStack, repeats: int = 30) -> float:
     samples = []
     for _ in range(repeats):
         t = time.perf_counter()
-        records.update(f"missing-{uuid.uuid4().hex}", set_={"x": 1})
+        records.apply(f"missing-{uuid.uuid4().hex}", Change(set={"x": 1}))
         samples.append((time.perf_counter() - t) * 1000)
     return sorted(samples)[len(samples) // 2]
 

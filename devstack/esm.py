@@ -121,6 +121,7 @@ class SqsEventSource:
         )
 
         started = time.monotonic()
+        error: str | None
         try:
             response = self._handler(event, context)
             # Lambda serialises the return value; one that cannot be is a function error.

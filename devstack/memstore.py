@@ -9,6 +9,7 @@ import copy
 import threading
 from typing import Any
 
+from notifier.domain.record import Change
 from notifier.ports import DuePage
 
 
@@ -29,23 +30,23 @@ class InMemoryRecords:
             item = self.items.get(record_id)
             return copy.deepcopy(item) if item else None
 
-    def update(self, record_id, *, set_, remove=(), add=None, expect=None, expect_absent=()) -> bool:  # type: ignore[no-untyped-def]
+    def apply(self, record_id: str, change: Change) -> bool:
         with self.lock:
             item = self.items.get(record_id)
             if item is None:
                 return False
-            if any(item.get(k) != v for k, v in (expect or {}).items()):
+            if any(item.get(k) != v for k, v in change.expect.items()):
                 return False
-            if any(k in item for k in expect_absent):
+            if any(k in item for k in change.expect_absent):
                 return False
-            for k, v in set_.items():
+            for k, v in change.set.items():
                 if v is None:
                     item.pop(k, None)
                 else:
                     item[k] = copy.deepcopy(v)
-            for k in remove:
+            for k in change.remove:
                 item.pop(k, None)
-            for k, v in (add or {}).items():
+            for k, v in change.add.items():
                 item[k] = item.get(k, 0) + v
             return True
 

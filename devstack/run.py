@@ -15,15 +15,16 @@ import logging
 import sys
 import time
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from notifier.domain.timefmt import KST
 
 from .samples import SANDBOX_OUTCOMES
 from .stack import ROOT, LocalStack, sample_bodies
 
 LOG_FILE = ROOT / ".local" / "run.log"
-KST = timezone(timedelta(hours=9))
 # Reports become ready 90 s after the send: the first poll (a minute after) finds "result is null",
 # so the run shows the back-off too.
 REPORT_DELAY_S = 90.0
@@ -35,7 +36,13 @@ RUN_OUTCOMES: dict[str, dict[str, str]] = {
     **SANDBOX_OUTCOMES,
     "01055550003": {"call_status": "4410"},  # sample-duplicate-shipped: 잘못된번호
 }
-DELIVERED_MIX = {"sms": {"4100": 1}, "lms": {"6600": 1}, "mms": {"6600": 1}, "kko": {"0": 1}, "fallback": {"00": 1}}
+DELIVERED_MIX: dict[str, dict[str, float]] = {
+    "sms": {"4100": 1},
+    "lms": {"6600": 1},
+    "mms": {"6600": 1},
+    "kko": {"0": 1},
+    "fallback": {"00": 1},
+}
 
 
 class FastForward:

@@ -120,7 +120,7 @@ class LocalStack:
         stack = cls(aws, sandbox, env, handler, source, log_stream, aws.client("sqs"))
         # Not a dataclass field: a failing test's report prints its fixtures field by field (hypothesis
         # ignores repr=False), and the key must never be printed.
-        stack.api_key = api_key
+        stack.api_key = api_key  # type: ignore[attr-defined]
         stack.poller_env, stack.poller, stack.tap_url = poller_env, poller, tap_url
         return stack
 
@@ -191,7 +191,7 @@ class LocalStack:
         return self.event_source().drain(timeout_s=timeout_s)
 
     def dlq_bodies(self) -> list[str]:
-        bodies = []
+        bodies: list[str] = []
         while True:
             resp = self._sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=60)
             msgs = resp.get("Messages", [])
@@ -262,7 +262,7 @@ class LocalStack:
 
     # ---------------------------------------------------------------- records
     def records(self) -> list[dict[str, Any]]:
-        from notifier.adapters.dynamo import deserialize
+        from notifier.aws.dynamo import deserialize
 
         ddb = self.aws.client("dynamodb")
         items: list[dict[str, Any]] = []
@@ -275,7 +275,7 @@ class LocalStack:
         return RecordChanges(self.aws.client("dynamodbstreams"), self.aws.client("dynamodb"), self.env["TABLE_NAME"])
 
     def record(self, record_id: str) -> dict[str, Any] | None:
-        from notifier.adapters.dynamo import deserialize
+        from notifier.aws.dynamo import deserialize
 
         item = self.aws.client("dynamodb").get_item(
             TableName=self.env["TABLE_NAME"], Key={"id": {"S": record_id}}, ConsistentRead=True
@@ -298,7 +298,7 @@ class RecordChanges:
 
     def read(self) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
         """(old, new) images of each write since the last read, in order; None where there is none."""
-        from notifier.adapters.dynamo import deserialize
+        from notifier.aws.dynamo import deserialize
 
         changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
         for i, iterator in enumerate(self._iterators):

@@ -16,7 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from notifier.adapters.apistore import ApiStoreHttp, Credentials
+from notifier.providers.apistore.client import ApiStoreHttp, Credentials
 
 from .errors import CliError, UsageError
 

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,12 +32,12 @@ from pydantic import ValidationError
 from notifier.domain import phone
 from notifier.domain.alimtalk import CheckFailure, Template, check, fill
 from notifier.domain.event import Event, format_errors
+from notifier.domain.timefmt import KST
 
 from .aws import Aws
 from .errors import INTERRUPTED, CliError, UsageError
 from .output import Progress
 
-KST = timezone(timedelta(hours=9))
 SPEC_ORDER = ("send_time", "to", "to_name", "from", "from_name", "subject", "text")  # smsExcel, spec 3.1
 EXTRA_ORDER = ("channel", "template", "variables")
 ALIASES: dict[str, tuple[str, ...]] = {

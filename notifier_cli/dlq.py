@@ -29,7 +29,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from notifier.adapters.dynamo import deserialize
+from notifier.aws.dynamo import deserialize
 
 from .aws import Aws
 from .errors import INTERRUPTED, CliError

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from notifier.adapters.apistore import ApiStoreHttp, TransportError
+from notifier.providers.apistore.client import ApiStoreHttp, TransportError
 
 from .errors import CliError, ProviderRefusal
 

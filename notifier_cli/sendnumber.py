@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from notifier.domain import phone
-from notifier.domain.codes import KKO_SENDNUMBER_CODES, PPURIO_SENDNUMBER_CODES
+from notifier.providers.apistore.codes import KKO_SENDNUMBER_CODES, PPURIO_SENDNUMBER_CODES
 
 from . import provider
 from .aws import Aws

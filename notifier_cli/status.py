@@ -12,10 +12,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from notifier.adapters.dynamo import deserialize
-from notifier.domain.codes import kko_rslt, ppurio_report
+from notifier.aws.dynamo import deserialize
 from notifier.domain.status import Status
 from notifier.domain.timefmt import iso_utc
+from notifier.providers.apistore.codes import kko_rslt, ppurio_report
 
 from .aws import Aws
 from .errors import CliError, UsageError

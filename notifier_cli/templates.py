@@ -1,6 +1,6 @@
 """AlimTalk templates: the provider's list, and the dispatcher's own pre-send check run by hand.
 
-The check is notifier.domain.alimtalk.check on the list as notifier.adapters.kko.parse_templates
+The check is notifier.domain.alimtalk.check on the list as notifier.providers.apistore.alimtalk.parse_templates
 reads it, so "passes here" means exactly "the dispatcher would send it".
 """
 
@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from notifier.adapters.kko import parse_templates
 from notifier.domain.alimtalk import APPROVED, Checked, CheckFailure, Template, check, fill
-from notifier.domain.codes import TEMPLATE_STATUS_BY_CODE, TEMPLATE_STATUS_CODE_BY_NAME
 from notifier.domain.event import AlimTalk, Event, format_errors
+from notifier.providers.apistore.alimtalk import parse_templates
+from notifier.providers.apistore.codes import TEMPLATE_STATUS_BY_CODE, TEMPLATE_STATUS_CODE_BY_NAME
 
 from . import provider
 from .aws import Aws

@@ -18,10 +18,13 @@ class ScriptedProvider:
     """Answers with the scripted results in order (the last one repeats) and keeps every request."""
 
     def __init__(self, *results: SendResult, on_send: Callable[[TextMessage], None] | None = None) -> None:
-        self.results = list(results) or [SendResult("accepted", "200", "OK", cmid="2026112218000000001")]
+        self.results = list(results) or [SendResult("accepted", "200", "OK", message_id="2026112218000000001")]
         self.sent: list[TextMessage] = []
         self.on_send = on_send
         self.lock = threading.Lock()
+
+    def send_texts(self, msgs: list[TextMessage]) -> list[SendResult]:
+        return [self.send_text(msg) for msg in msgs]
 
     def send_text(self, msg: TextMessage) -> SendResult:
         if self.on_send:
@@ -32,7 +35,7 @@ class ScriptedProvider:
 
 
 def accepted(cmid: str = "2026112218000000001") -> SendResult:
-    return SendResult("accepted", "200", "OK", cmid=cmid, latency_ms=5.0)
+    return SendResult("accepted", "200", "OK", message_id=cmid, latency_ms=5.0)
 
 
 class Clock:

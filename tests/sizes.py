@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from notifier.adapters.dynamo import serialize
+from notifier.aws.dynamo import serialize
 
 
 def _utf8(s: str) -> int:

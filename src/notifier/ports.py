@@ -3,15 +3,16 @@ dispatcher and the tests' fakes depend only on what is here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
-if TYPE_CHECKING:
-    from .domain.alimtalk import Template
-    from .domain.reports import Report
+from .domain.verdict import Verdict
 
-SendVerdict = Literal["accepted", "rejected", "retry", "unknown", "fallback"]
+if TYPE_CHECKING:
+    from .domain.alimtalk import Template, WireButton
+    from .domain.record import Change
+    from .domain.reports import Report
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class File:
 
 @dataclass(frozen=True)
 class TextMessage:
-    """An SMS, LMS or MMS as the ppurio API takes it."""
+    """An SMS, LMS or MMS."""
 
     kind: Literal["sms", "lms", "mms"]
     dest_phone: str
@@ -38,17 +39,27 @@ class TextMessage:
 
 @dataclass(frozen=True)
 class SendResult:
-    verdict: SendVerdict
+    verdict: Verdict
     code: str  # provider result_code, or a transport marker: "connect", "timeout", "http-503", "bad-reply"
     reason: str
-    cmid: str | None = None
+    message_id: str | None = None  # the provider's id for the accepted message (API Store: cmid)
     latency_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "verdict", Verdict(self.verdict))  # a misspelt verdict fails here, not later
 
 
 class MessagingProvider(Protocol):
-    """What the dispatcher needs from a provider. A new provider implements this and nothing else."""
+    """SMS, LMS and MMS through the deployment's provider.
 
-    def send_text(self, msg: TextMessage) -> SendResult: ...
+    It takes a batch of messages the dispatcher has already claimed and answers one result per
+    message, in the same order. A provider with one request per message sends them one by one (or
+    concurrently); one whose API takes many in one request (SOLAPI's send-many) sends one request
+    and reads its per-message answer. When the reply to such a request is lost, every message of it
+    is `unknown`: the provider may have them all. Never raises for a provider or transport error:
+    that is a result."""
+
+    def send_texts(self, msgs: Sequence[TextMessage]) -> list[SendResult]: ...
 
 
 class AttachmentError(Exception):
@@ -63,18 +74,10 @@ class AttachmentStore(Protocol):
 
 
 class RecordUpdates(Protocol):
-    """Conditional updates of records keyed by id: they report, never raise, a lost race."""
+    """Conditional updates of records keyed by id: they report, never raise, a lost race.
+    Every change comes from a builder of domain/record.py, which checked the status move."""
 
-    def update(
-        self,
-        record_id: str,
-        *,
-        set_: dict[str, Any],
-        remove: tuple[str, ...] | list[str] = (),
-        add: dict[str, int] | None = None,
-        expect: dict[str, Any] | None = None,
-        expect_absent: tuple[str, ...] | list[str] = (),
-    ) -> bool: ...
+    def apply(self, record_id: str, change: Change) -> bool: ...
 
 
 class RecordStore(RecordUpdates, Protocol):
@@ -117,7 +120,7 @@ class TerminalEvents(Protocol):
 
 @dataclass(frozen=True)
 class AlimTalkMessage:
-    """An AlimTalk as /kko/1/msg (or msg_test) takes it; buttons already in their wire fields."""
+    """An AlimTalk with its provider-side SMS fallback (failed_type SMS, LMS or N: none)."""
 
     phone: str
     callback: str
@@ -127,12 +130,16 @@ class AlimTalkMessage:
     failed_subject: str | None = None
     failed_msg: str | None = None
     reqdate: str | None = None
-    button_fields: tuple[tuple[str, str], ...] = ()
+    buttons: tuple[WireButton, ...] = ()  # checked against the template; the provider spells them its way
     test: bool = False
 
 
 class AlimTalkProvider(Protocol):
-    def send_alimtalk(self, msg: AlimTalkMessage) -> SendResult: ...
+    """KakaoTalk AlimTalk through the deployment's provider: a batch in, one result per message, in
+    order, as MessagingProvider. `fallback` means its AlimTalk route refused synchronously, so the app
+    may send the SMS itself."""
+
+    def send_alimtalks(self, msgs: Sequence[AlimTalkMessage]) -> list[SendResult]: ...
 
 
 class TemplatesUnavailable(Exception):
@@ -140,4 +147,29 @@ class TemplatesUnavailable(Exception):
 
 
 class TemplateSource(Protocol):
+    """The provider's approved AlimTalk templates, by code; raises TemplatesUnavailable when it cannot tell."""
+
     def get(self, code: str) -> Template | None: ...
+
+
+@dataclass(frozen=True)
+class ProviderConnection:
+    """How a function reaches its provider: the package builds its pooled client from this."""
+
+    base_url: str
+    credentials: Callable[[], Any]  # the provider's own credentials type, read from SSM and cached
+    pool_size: int  # the calling function's concurrency: a connection for every worker thread
+    connect_timeout: float
+    read_timeout: float
+
+
+@dataclass(frozen=True)
+class ProviderParts:
+    """What a provider package builds for one function: the composition root asks the deployment's
+    provider (configuration PROVIDER) for these, and the use cases see nothing else of it.
+    A provider without AlimTalk leaves alimtalk and templates None: such events are then rejected."""
+
+    messaging: MessagingProvider
+    reports: ReportSource
+    alimtalk: AlimTalkProvider | None = None
+    templates: TemplateSource | None = None

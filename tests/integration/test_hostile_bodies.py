@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from notifier.adapters.events import entry_of
+from notifier.aws.eventbridge import entry_of
 from notifier.domain.limits import (
     DYNAMODB_ITEM_MAX_BYTES,
     EVENTBRIDGE_ENTRY_MAX_BYTES,

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from devstack.stack import LocalStack
-from notifier.adapters.dynamo import serialize
+from notifier.aws.dynamo import serialize
 from notifier.handlers.poller_wiring import PollerWiring
 
 pytestmark = pytest.mark.integration

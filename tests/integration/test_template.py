@@ -630,7 +630,7 @@ def test_poller_shards_match_the_shards_the_dispatcher_writes(sam: dict[str, Any
 
 
 def test_poller_keeps_most_of_its_timeout_for_work_and_is_not_retried(sam: dict[str, Any]) -> None:
-    from notifier.poller import PollSettings
+    from notifier.usecases.poll import PollSettings
 
     poller = _functions(sam)["PollerFunction"]
     timeout = int(poller["Timeout"])

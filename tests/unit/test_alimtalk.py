@@ -15,9 +15,9 @@ from notifier.domain.alimtalk import (
     check,
     provider_fallback,
     url_matches,
-    wire_buttons,
 )
 from notifier.domain.event import Event
+from notifier.providers.apistore.alimtalk import wire_buttons
 
 SHIPPED = Template(
     code="A1111",

@@ -10,22 +10,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.domain.codes import (
-    BUTTON_TYPES,
+from notifier.domain.event import BUTTON_TYPES, LINK_BUTTON_TYPES
+from notifier.domain.verdict import ReportOutcome, Verdict
+from notifier.providers.apistore.codes import (
     KKO_MSG_RSLT_CODES,
     KKO_RSLT_CODES,
     KKO_SEND_CODES,
     KKO_SENDNUMBER_CODES,
-    LINK_BUTTON_TYPES,
     PPURIO_REPORT_CODES,
     PPURIO_SEND_CODES,
     PPURIO_SENDNUMBER_CODES,
     TEMPLATE_STATUS_BY_CODE,
     TEMPLATE_STATUS_CODE_BY_NAME,
-    Outcome,
     ReportCode,
     SendCode,
-    Verdict,
     kko_msg_rslt,
     kko_rslt,
     kko_send_outcome,
@@ -223,7 +221,9 @@ def test_each_ppurio_report_row_maps_to_the_spec_reason_and_group(group: str, co
     # When the report code is looked up
     result = ppurio_report(code)
     # Then the spec's description and 구분 come back, and only the two 전달 codes count as delivered
-    assert result == ReportCode(code, Outcome.DELIVERED if code in ("4100", "6600") else Outcome.FAILED, text, group)
+    assert result == ReportCode(
+        code, ReportOutcome.DELIVERED if code in ("4100", "6600") else ReportOutcome.FAILED, text, group
+    )
 
 
 def test_ppurio_report_table_has_exactly_the_spec_rows_per_group() -> None:
@@ -264,7 +264,7 @@ def test_each_rslt_row_maps_to_name_and_reason(code: str, name: str, text: str) 
     result = kko_rslt(code)
     # Then reason is "<NAME> <description>", and only 0 counts as delivered
     assert result == ReportCode(
-        code, Outcome.DELIVERED if code == "0" else Outcome.FAILED, f"{name} {text}", "RSLT", name
+        code, ReportOutcome.DELIVERED if code == "0" else ReportOutcome.FAILED, f"{name} {text}", "RSLT", name
     )
 
 
@@ -275,7 +275,7 @@ def test_each_msg_rslt_row_maps_to_name_and_reason(code: str, name: str, text: s
     result = kko_msg_rslt(code)
     # Then reason is "<NAME> <description>", and only 0 counts as delivered
     assert result == ReportCode(
-        code, Outcome.DELIVERED if code == "0" else Outcome.FAILED, f"{name} {text}", "MSG_RSLT", name
+        code, ReportOutcome.DELIVERED if code == "0" else ReportOutcome.FAILED, f"{name} {text}", "MSG_RSLT", name
     )
 
 
@@ -295,7 +295,7 @@ def test_msg_rslt_00_is_delivered_like_0_and_keeps_its_code() -> None:
     # When it is looked up
     result = kko_msg_rslt("00")
     # Then it means what "0" means, recorded as "00"
-    assert result.outcome is Outcome.DELIVERED
+    assert result.outcome is ReportOutcome.DELIVERED
     assert result.code == "00"
     assert (result.reason, result.name, result.group) == ("E_OK 성공", "E_OK", "MSG_RSLT")
 
@@ -304,7 +304,7 @@ def test_rslt_has_no_00_alias() -> None:
     # Given "00" in RSLT, which neither the spec nor the server uses
     # When it is looked up
     # Then it is an unknown code, not a success
-    assert kko_rslt("00").outcome is Outcome.FAILED
+    assert kko_rslt("00").outcome is ReportOutcome.FAILED
     assert kko_rslt("00").reason == "unknown code"
 
 
@@ -326,7 +326,7 @@ def test_template_mismatch_fails_in_the_report() -> None:
     # Given the RSLT codes a message not matching its template gets (accepted at send time)
     # When they are looked up
     # Then both are failures with their names
-    assert kko_rslt("U").outcome is Outcome.FAILED
+    assert kko_rslt("U").outcome is ReportOutcome.FAILED
     assert kko_rslt("U").name == "NO_MATCHED_TEMPLATE"
     assert kko_rslt("V").name == "FAILED_TO_MATCH_TEMPLATE"
 
@@ -347,7 +347,7 @@ def test_unknown_report_code_is_failed_and_kept_verbatim(lookup, table, code: st
     # When it is looked up
     result = lookup(code)
     # Then it is a failure with the code exactly as received
-    assert result == ReportCode(code, Outcome.FAILED, "unknown code", "unknown")
+    assert result == ReportCode(code, ReportOutcome.FAILED, "unknown code", "unknown")
 
 
 @LOOKUPS
@@ -362,7 +362,7 @@ def test_report_lookup_never_raises(lookup, table, code: str) -> None:
     else:
         assert (result.code, result.outcome, result.reason, result.group) == (
             code,
-            Outcome.FAILED,
+            ReportOutcome.FAILED,
             "unknown code",
             "unknown",
         )
@@ -381,7 +381,7 @@ def test_numeric_ppurio_call_status_is_recognised() -> None:
     # Given call_status sent as a JSON number
     # When it is looked up
     # Then it maps like the string
-    assert ppurio_report(4100).outcome is Outcome.DELIVERED  # type: ignore[arg-type]
+    assert ppurio_report(4100).outcome is ReportOutcome.DELIVERED  # type: ignore[arg-type]
 
 
 # --- send result_code -----------------------------------------------------------------------------
@@ -499,7 +499,7 @@ def test_enum_values_are_the_stored_strings() -> None:
     # Given the enums, whose values end up in records and logs
     # Then their values are the agreed lower-case words
     assert [v.value for v in Verdict] == ["accepted", "rejected", "retry", "fallback", "unknown"]
-    assert [o.value for o in Outcome] == ["delivered", "failed", "pending"]
+    assert [o.value for o in ReportOutcome] == ["delivered", "failed", "pending"]
 
 
 # --- sender numbers, templates, buttons -----------------------------------------------------------

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from notifier.dispatch import Dispatcher, Inbound, Settings
 from notifier.ports import AttachmentError, SendResult
+from notifier.usecases.dispatch import Dispatcher, Inbound, Settings
 from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedProvider, accepted
 
 SENDER = "0212345678"
@@ -23,7 +23,9 @@ def make(provider=None, *, records=None, clock=None, attachments=None, bucket=""
     d = Dispatcher(
         records=records,
         provider=provider,
-        settings=Settings(default_sender=SENDER, max_receive_count=max_receive, attachment_bucket=bucket),
+        settings=Settings(
+            default_sender=SENDER, provider="apistore", max_receive_count=max_receive, attachment_bucket=bucket
+        ),
         attachments=attachments,
         events=events,
         clock=clock,
@@ -148,10 +150,10 @@ def test_redelivery_of_the_same_message_while_its_lease_holds_comes_back_later()
 class CrashAfterSend(InMemoryRecords):
     """The process dies between the provider's OK and the write of `sent`."""
 
-    def update(self, record_id, *, set_, **kw) -> bool:
-        if set_.get("status") == "sent":
+    def apply(self, record_id, change) -> bool:
+        if change.set.get("status") == "sent":
             raise RuntimeError("container frozen")
-        return super().update(record_id, set_=set_, **kw)
+        return super().apply(record_id, change)
 
 
 def test_crash_after_the_provider_call_ends_unknown_and_never_sends_twice():

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
-from notifier.adapters.events import detail_type
-from notifier.dispatch import Dispatcher, Inbound, Settings
+from notifier.aws.eventbridge import detail_type
 from notifier.domain.alimtalk import Template, TemplateButton
-from notifier.domain.codes import KKO_SEND_CODES, Verdict
+from notifier.domain.verdict import Verdict
 from notifier.ports import AlimTalkMessage, SendResult, TemplatesUnavailable
+from notifier.providers.apistore.alimtalk import wire_buttons
+from notifier.providers.apistore.codes import KKO_SEND_CODES
+from notifier.usecases.dispatch import Dispatcher, Inbound, Settings
 from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedProvider, accepted
 
 SENDER = "0212345678"
@@ -44,6 +46,9 @@ class Kko:
         self.on_send = on_send
         self.lock = threading.Lock()
 
+    def send_alimtalks(self, msgs: list[AlimTalkMessage]) -> list[SendResult]:
+        return [self.send_alimtalk(msg) for msg in msgs]
+
     def send_alimtalk(self, msg: AlimTalkMessage) -> SendResult:
         if self.on_send:
             self.on_send(msg)
@@ -60,7 +65,7 @@ def make(kko=None, sms=None, templates=None, records=None, max_receive=3, events
         provider=sms,
         alimtalk=kko,
         templates=templates or Templates(),
-        settings=Settings(default_sender=SENDER, max_receive_count=max_receive),
+        settings=Settings(default_sender=SENDER, provider="apistore", max_receive_count=max_receive),
         events=events,
         clock=clock,
     )
@@ -83,7 +88,7 @@ def test_an_approved_alimtalk_is_sent_with_provider_fallback_fields_and_recorded
     [m] = kko.sent
     assert (m.phone, m.callback, m.msg, m.template_code) == ("01012345678", SENDER, TEXT, "A1111")
     assert (m.failed_type, m.failed_subject, m.failed_msg) == ("SMS", "배송 안내", TEXT)
-    assert dict(m.button_fields) == {
+    assert wire_buttons(m.buttons) == {
         "btn_types": "웹링크",
         "btn_txts": "배송조회",
         "btn_urls1": "https://shop.example/o/1234",
@@ -115,7 +120,9 @@ EXPECTED_STATUS = {
 @pytest.mark.parametrize("code", sorted(KKO_SEND_CODES))
 def test_every_kko_send_result_code_is_handled_by_its_verdict(code):
     spec = KKO_SEND_CODES[code]
-    result = SendResult(str(spec.verdict), code, spec.reason, cmid="20261122000000000099" if code == "200" else None)
+    result = SendResult(
+        str(spec.verdict), code, spec.reason, message_id="20261122000000000099" if code == "200" else None
+    )
     d, records, kko, sms, clock = make(Kko(result))
     out = d.handle(msg(body(), clock))
     rec = records.get("akt-1")
@@ -224,10 +231,10 @@ def test_fallback_sms_that_must_be_retried_never_retries_the_alimtalk():
 
 
 class CrashDuringFallbackSms(InMemoryRecords):
-    def update(self, record_id, *, set_, **kw) -> bool:
-        if set_.get("status") == "sent":
+    def apply(self, record_id, change) -> bool:
+        if change.set.get("status") == "sent":
             raise RuntimeError("container frozen after the fallback SMS")
-        return super().update(record_id, set_=set_, **kw)
+        return super().apply(record_id, change)
 
 
 def test_crash_after_the_fallback_sms_ends_unknown_without_a_second_message():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import notifier.dispatch
+import notifier.usecases.parsing
 from tests.fakes import RecordedEvents
 from tests.unit.test_dispatch import make, msg
 
@@ -69,7 +69,7 @@ def test_a_validation_that_raises_is_recorded_as_a_rejection_not_retried(monkeyp
     def broken_plan(*args, **kwargs):
         raise TypeError("unsupported operand")
 
-    monkeypatch.setattr(notifier.dispatch, "plan", broken_plan)
+    monkeypatch.setattr(notifier.usecases.parsing, "plan", broken_plan)
     d, records, provider, clock = make()
     # When that body arrives
     out = d.handle(msg({"id": "bug-1", "to": "01012345678", "text": "x"}, clock=clock))

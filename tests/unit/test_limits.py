@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from notifier.adapters.events import entry_of
+from notifier.aws.eventbridge import entry_of
 from notifier.domain.limits import (
     DYNAMODB_ITEM_MAX_BYTES,
     EVENTBRIDGE_ENTRY_MAX_BYTES,

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from notifier.dispatch import Dispatcher, Inbound, Settings
+from notifier.domain.record import Change
 from notifier.domain.reports import Final, NoReport, Pending, Report, poll_shard
-from notifier.poller import Poller, PollSettings
 from notifier.ports import DuePage, Fetched
+from notifier.usecases.dispatch import Dispatcher, Inbound, Settings
+from notifier.usecases.poll import Poller, PollSettings
 from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedProvider, accepted
 
 DELIVERED = Final("delivered", "4100", "전달", "sms", report_time="20261122180501", codes={"call_status": "4100"})
@@ -230,7 +231,7 @@ def test_a_final_report_at_the_last_poll_still_wins_over_the_expiry(store, event
     item = sent(store, "late", clock)
     reports = Reports()
     reports.answer(item["cmid"], DELIVERED)
-    store.update("late", set_={"next_poll_at": int(clock.now) + 73 * 3600})
+    store.apply("late", Change(set={"next_poll_at": int(clock.now) + 73 * 3600}))
     clock.advance(73 * 3600)
 
     poller(store, reports, events, clock).tick(remaining())
@@ -271,7 +272,7 @@ def test_a_scheduled_message_is_not_polled_before_its_send_time(store, events, c
     # Given a message sent through the real dispatcher, to be delivered tomorrow at 09:00 KST
     send_at = datetime.fromtimestamp(clock.now + 86400, UTC).replace(minute=0, second=0, microsecond=0)
     body = {"id": "tomorrow", "to": "010-1234-5678", "text": "내일 방문 예정입니다", "send_at": send_at.isoformat()}
-    dispatcher = Dispatcher(records=store, provider=ScriptedProvider(accepted()), settings=Settings("0212345678"),
+    dispatcher = Dispatcher(records=store, provider=ScriptedProvider(accepted()), settings=Settings("0212345678", "apistore"),
                             clock=clock)  # fmt: skip
     dispatcher.handle(Inbound("m-1", json.dumps(body, ensure_ascii=False), 1, clock.now + 30))
     assert store.get("tomorrow")["status"] == "sent"
@@ -378,7 +379,7 @@ def test_a_record_settled_by_someone_else_after_it_was_read_is_left_alone(store,
     clock.advance(MINUTE)
 
     def settle_first(record: dict[str, Any]) -> None:
-        store.update("gone", set_={"status": "delivered"}, remove=("poll_shard", "next_poll_at"))
+        store.apply("gone", Change(set={"status": "delivered"}, remove=("poll_shard", "next_poll_at")))
 
     reports = Reports(WRONG_NUMBER, on_fetch=settle_first)
     result = poller(store, reports, events, clock).tick(remaining())

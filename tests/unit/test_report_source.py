@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from notifier.adapters.apistore import Reply, TransportError
-from notifier.adapters.reports import ApiStoreReports
 from notifier.domain.reports import Final, NoReport, Pending
 from notifier.handlers.poller_wiring import PollerWiring
 from notifier.handlers.wiring import ConfigError
+from notifier.providers.apistore.client import Reply, TransportError
+from notifier.providers.apistore.reports import ApiStoreReports
 
 
 class Wire:

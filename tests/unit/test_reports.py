@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from notifier.domain import reports
 from notifier.domain.reports import Final, NoReport, Pending
+from notifier.providers.apistore import reports as apistore_reports
 from tests.unit.test_codes import MSG_RSLT_ROWS, PPURIO_ROWS, RSLT_ROWS
 
 DELIVERED_CALL_STATUS = {"4100", "6600"}
@@ -49,7 +50,7 @@ def test_each_call_status_row_becomes_delivered_or_failed_with_the_spec_reason(g
     channel = "sms" if group == "SMS" else "lms"
 
     # When it is read
-    report = reports.ppurio(ppurio_body(code), channel)
+    report = apistore_reports.ppurio(ppurio_body(code), channel)
 
     # Then 4100 and 6600 are delivered (by the channel sent), everything else failed; code and reason kept
     assert isinstance(report, Final)
@@ -60,7 +61,7 @@ def test_each_call_status_row_becomes_delivered_or_failed_with_the_spec_reason(g
 
 
 def test_an_unknown_call_status_is_failed_with_its_code_kept_verbatim() -> None:
-    report = reports.ppurio(ppurio_body("4999"), "sms")
+    report = apistore_reports.ppurio(ppurio_body("4999"), "sms")
     assert report == Final("failed", "4999", "unknown code", None, report_time="20261122180501",
                            codes={"call_status": "4999"})  # fmt: skip
 
@@ -70,7 +71,7 @@ def test_ppurio_report_keys_are_read_in_any_case_and_values_stripped() -> None:
     body = {"DEST_PHONE": "01012345678", "Report_time": " 20261122180501 ", "CALL_STATUS": " 4410 ", "UMID": "u"}
 
     # When it is read
-    report = reports.ppurio(body, "sms")
+    report = apistore_reports.ppurio(body, "sms")
 
     # Then it is the 4410 row
     assert isinstance(report, Final)
@@ -79,7 +80,7 @@ def test_ppurio_report_keys_are_read_in_any_case_and_values_stripped() -> None:
 
 
 def test_a_numeric_call_status_is_read_as_its_code() -> None:
-    report = reports.ppurio({"call_status": 4100}, "mms")
+    report = apistore_reports.ppurio({"call_status": 4100}, "mms")
     assert isinstance(report, Final)
     assert (report.status, report.report_code, report.delivered_via) == ("delivered", "4100", "mms")
 
@@ -104,7 +105,7 @@ NOT_READY = [
 
 @pytest.mark.parametrize("payload", NOT_READY, ids=repr)
 def test_a_ppurio_report_that_is_not_ready_leaves_the_record_pending(payload) -> None:
-    assert isinstance(reports.ppurio(payload, "sms"), Pending)
+    assert isinstance(apistore_reports.ppurio(payload, "sms"), Pending)
 
 
 @pytest.mark.parametrize(
@@ -113,15 +114,15 @@ def test_a_ppurio_report_that_is_not_ready_leaves_the_record_pending(payload) ->
     ids=repr,
 )
 def test_a_kko_report_that_is_not_ready_leaves_the_record_pending(payload) -> None:
-    assert isinstance(reports.kko(payload), Pending)
+    assert isinstance(apistore_reports.kko(payload), Pending)
 
 
 def test_waiting_statuses_say_which_wait() -> None:
-    assert reports.kko(kko_body("1")) == Pending("STATUS 1 (waiting to be sent)")
-    assert reports.kko(kko_body("2")) == Pending("STATUS 2 (sent, waiting for the result)")
+    assert apistore_reports.kko(kko_body("1")) == Pending("STATUS 1 (waiting to be sent)")
+    assert apistore_reports.kko(kko_body("2")) == Pending("STATUS 2 (sent, waiting for the result)")
 
 
-@pytest.mark.parametrize("read", [lambda p: reports.ppurio(p, "sms"), reports.kko])
+@pytest.mark.parametrize("read", [lambda p: apistore_reports.ppurio(p, "sms"), apistore_reports.kko])
 def test_an_error_result_code_is_no_report_rather_than_pending(read) -> None:
     # Given the provider's answer to a bad key (business errors come back as HTTP 200)
     report = read({"result_code": "100", "result_message": "User Error"})
@@ -132,7 +133,7 @@ def test_an_error_result_code_is_no_report_rather_than_pending(read) -> None:
     assert "check the API key" in report.reason and "User Error" in report.reason
 
 
-@pytest.mark.parametrize("read", [lambda p: reports.ppurio(p, "sms"), reports.kko])
+@pytest.mark.parametrize("read", [lambda p: apistore_reports.ppurio(p, "sms"), apistore_reports.kko])
 def test_a_reply_that_is_not_an_object_is_no_report(read) -> None:
     assert read([{"call_status": "4100"}]) == NoReport("bad-reply", "report is not a JSON object (list)")
     assert isinstance(read(42), NoReport)
@@ -145,7 +146,7 @@ def test_a_reply_that_is_not_an_object_is_no_report(read) -> None:
 @pytest.mark.parametrize("msg_rslt", ["", "00", "0", "2"])
 def test_each_rslt_row_with_each_kind_of_fallback_result(rslt, name, text, msg_rslt) -> None:
     # Given a final AlimTalk report (STATUS 3) with an RSLT row and a fallback result (none, ok, ok, failed)
-    report = reports.kko(kko_body("3", rslt, msg_rslt), fallback_kind="lms")
+    report = apistore_reports.kko(kko_body("3", rslt, msg_rslt), fallback_kind="lms")
 
     assert isinstance(report, Final)
     assert f"AlimTalk RSLT {rslt}: {name} {text}" in report.report_reason
@@ -174,7 +175,7 @@ def test_each_rslt_row_with_each_kind_of_fallback_result(rslt, name, text, msg_r
 @pytest.mark.parametrize(("msg_rslt", "name", "text"), MSG_RSLT_ROWS, ids=[r[0] for r in MSG_RSLT_ROWS])
 def test_each_msg_rslt_row_after_a_failed_alimtalk(msg_rslt, name, text) -> None:
     # Given AlimTalk failed because the phone has no KakaoTalk (A) and the provider sent the fallback SMS
-    report = reports.kko(kko_body("3", "A", msg_rslt))
+    report = apistore_reports.kko(kko_body("3", "A", msg_rslt))
 
     # Then only MSG_RSLT 0 (E_OK) means the SMS reached the phone; both reasons come from the tables
     assert isinstance(report, Final)
@@ -187,7 +188,7 @@ def test_each_msg_rslt_row_after_a_failed_alimtalk(msg_rslt, name, text) -> None
 
 
 def test_msg_rslt_00_as_the_live_server_sent_it_counts_as_the_fallback_delivered() -> None:
-    report = reports.kko({"STATUS": "3", "RSLT": "A", "msg_rslt": "00"})
+    report = apistore_reports.kko({"STATUS": "3", "RSLT": "A", "msg_rslt": "00"})
     assert isinstance(report, Final)
     assert (report.status, report.report_code, report.delivered_via) == ("delivered", "A/00", "sms")
 
@@ -198,21 +199,21 @@ def test_kko_keys_are_read_in_any_case_and_values_stripped() -> None:
         {"Status": "3", "Rslt": "0", "Msg_Rslt": ""},
         {"STATUS": 3, "RSLT": 0},
     ):
-        report = reports.kko(body)
+        report = apistore_reports.kko(body)
         assert isinstance(report, Final)
         assert (report.status, report.delivered_via) == ("delivered", "alimtalk"), body
 
 
 def test_kko_codes_keep_their_case() -> None:
     # 'a' (E_INSUFFICIENT) and 'A' (NO_USER) are different rows: values are stripped, never case-folded
-    report = reports.kko(kko_body("3", "a"))
+    report = apistore_reports.kko(kko_body("3", "a"))
     assert isinstance(report, Final)
     assert "E_INSUFFICIENT" in report.report_reason and "NO_USER" not in report.report_reason
 
 
 def test_status_4_is_failed_with_what_reasons_it_gives() -> None:
-    with_codes = reports.kko(kko_body("4", "H", "1"))
-    bare = reports.kko(kko_body("4"))
+    with_codes = apistore_reports.kko(kko_body("4", "H", "1"))
+    bare = apistore_reports.kko(kko_body("4"))
     assert isinstance(with_codes, Final) and isinstance(bare, Final)
     assert (with_codes.status, with_codes.report_code) == ("failed", "H/1")
     assert "FAILED_TO_SEND_MESSAGE" in with_codes.report_reason and "E_TIMEOUT" in with_codes.report_reason
@@ -221,7 +222,7 @@ def test_status_4_is_failed_with_what_reasons_it_gives() -> None:
 
 
 def test_an_unknown_rslt_is_failed_and_kept_verbatim() -> None:
-    report = reports.kko(kko_body("3", "Z"))
+    report = apistore_reports.kko(kko_body("3", "Z"))
     assert isinstance(report, Final)
     assert (report.status, report.report_code) == ("failed", "Z")
     assert report.report_reason.startswith("AlimTalk RSLT Z: unknown code")
@@ -229,8 +230,8 @@ def test_an_unknown_rslt_is_failed_and_kept_verbatim() -> None:
 
 @given(st.one_of(st.none(), st.text(), st.integers(), st.dictionaries(st.text(), st.one_of(st.text(), st.none()))))
 def test_reading_any_reply_never_raises(payload) -> None:
-    assert isinstance(reports.ppurio(payload, "sms"), Pending | Final | NoReport)
-    assert isinstance(reports.kko(payload), Pending | Final | NoReport)
+    assert isinstance(apistore_reports.ppurio(payload, "sms"), Pending | Final | NoReport)
+    assert isinstance(apistore_reports.kko(payload), Pending | Final | NoReport)
 
 
 # -- back-off --------------------------------------------------------------------------------------

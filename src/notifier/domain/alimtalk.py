@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from . import text as euckr
-from .codes import LINK_BUTTON_TYPES
 from .event import AlimTalk, Button, Event
 from .limits import shown
 
@@ -225,20 +224,3 @@ def provider_fallback(event: Event, template_name: str | None) -> Fallback:
     # The spec answers 301 when FAILED_TYPE is not N and subject and content are missing: always send both.
     subject = a.fallback_subject or event.subject or (template_name or "알림")[:20]
     return Fallback(kind, subject, body)
-
-
-def wire_buttons(buttons: tuple[WireButton, ...]) -> dict[str, str]:
-    """BTN_TYPES / BTN_TXTS comma lists, BTN_URLS1 and BTN_URLS2 aligned to them by position
-    (empty for buttons that take no link), as the spec's example shows."""
-    if not buttons:
-        return {}
-    fields = {
-        "btn_types": ",".join(b.type for b in buttons),
-        "btn_txts": ",".join(b.name for b in buttons),
-        "btn_urls1": ",".join((b.url or "") if b.type in LINK_BUTTON_TYPES else "" for b in buttons),
-    }
-    if any(b.url2 for b in buttons):
-        fields["btn_urls2"] = ",".join((b.url2 or "") if b.type in LINK_BUTTON_TYPES else "" for b in buttons)
-    if not any(b.type in LINK_BUTTON_TYPES for b in buttons):
-        del fields["btn_urls1"]
-    return fields

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -26,17 +26,20 @@ from pydantic import (
 
 from . import phone
 from . import text as euckr
-from .codes import BUTTON_TYPES, LINK_BUTTON_TYPES
 from .limits import METADATA_MAX_BYTES, shown
+from .timefmt import KST
 
 Channel = Literal["sms", "lms", "mms", "alimtalk", "auto"]
 Fallback = Literal["auto", "sms", "lms", "none"]
 
+# KakaoTalk's button types (the same words whatever provider carries the AlimTalk).
+BUTTON_TYPES: tuple[str, ...] = ("웹링크", "앱링크", "봇키워드", "메시지전달", "배송조회")
+# Only these take a URL (API Store sends the others as an empty slot in BTN_URLS<n>).
+LINK_BUTTON_TYPES: tuple[str, ...] = ("웹링크", "앱링크")
 MAX_ATTACHMENTS = 3
 MAX_BUTTONS = 5
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>.+)$")
 _PLACEHOLDER = re.compile(r"#\{([^{}]+)\}")
-_KST = timezone(timedelta(hours=9))
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
@@ -200,7 +203,7 @@ class Event(_Strict):
         # the conversion later, so it is an invalid event now.
         if v is not None:
             try:
-                v.astimezone(_KST)
+                v.astimezone(KST)
             except OverflowError:
                 raise ValueError("out of range: in Korea time it must fall within the years 1 to 9999") from None
         return v

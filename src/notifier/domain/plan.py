@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from . import text as euckr
 from .event import Event
-
-KST = timezone(timedelta(hours=9), "KST")
+from .timefmt import KST
 
 
 @dataclass(frozen=True)

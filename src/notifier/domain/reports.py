@@ -1,11 +1,10 @@
-"""What a delivery report says, and when to ask again.
+"""What a delivery report means to the poller, whatever provider gave it, and when to ask again.
 
-Both report APIs answer "not yet" in several shapes (JSON null, an empty body, a bare string, an
-object whose result_message is "result is null", an object with no result in it), and the
-AlimTalk report mixes upper- and lower-case keys in one object. Everything here reads the
-decoded JSON as it came and turns it into one of three answers: `Pending` (ask again later),
-`Final` (delivered or failed, with the provider's code and the spec's reason), or `NoReport`
-(the provider answered with an error instead of a report: ask again later, and count it).
+A provider's report source (providers/<name>/reports.py) reads its report API's bodies, in all the
+shapes "not yet" takes there, and turns each into one of three answers: `Pending` (ask again
+later), `Final` (delivered or failed, with the provider's code and its reason), or `NoReport` (the
+provider answered with an error instead of a report: ask again later, and count it). Here: those
+answers, the poll shards, the back-off and the expiry.
 
 Pure domain: standard library only.
 """
@@ -15,12 +14,10 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from .codes import Outcome, kko_msg_rslt, kko_rslt, ppurio_report, ppurio_send_outcome
-
-KST = timezone(timedelta(hours=9))
+from .timefmt import KST
 
 # Intervals after the n-th unanswered poll (the dispatcher schedules the first poll a minute after
 # the send time): polls at about 1, 3, 8, 18, 48 minutes, then every 30 minutes until the expiry.
@@ -28,8 +25,6 @@ BACKOFF_S: tuple[int, ...] = (120, 300, 600, 1800)
 FIRST_POLL_S = 60
 # Carriers give a final result within 72 hours; AWS End User Messaging applies the same rule.
 REPORT_EXPIRY_HOURS = 72.0
-
-NOT_READY_TEXTS = frozenset({"result is null", "null", "none", ""})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,140 +58,6 @@ class Final:
 
 
 Report = Pending | Final | NoReport
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return value.strip() if isinstance(value, str) else str(value).strip()
-
-
-def normalize(payload: Any) -> dict[str, str] | None:
-    """A report object with lower-case keys and stripped text values; None when it is not an object."""
-    if not isinstance(payload, Mapping):
-        return None
-    return {str(k).strip().lower(): _text(v) for k, v in payload.items()}
-
-
-def _not_ready(payload: Any) -> Pending | None:
-    """The null-ish shapes a report takes before it exists (or for a cmid the server does not know)."""
-    if payload is None:
-        return Pending("not ready (null reply)")
-    if isinstance(payload, str):
-        text = payload.strip()
-        return Pending(f"not ready ({text!r})" if text else "not ready (empty reply)")
-    if isinstance(payload, list) and not payload:
-        return Pending("not ready (empty list)")
-    return None
-
-
-def _error_or_pending(body: dict[str, str], what: str) -> Pending | NoReport:
-    """An object without the report's fields: a "result is null" message, or an error result_code."""
-    message = body.get("result_message") or body.get("result_msg") or ""
-    code = body.get("result_code", "")
-    if message.lower() in NOT_READY_TEXTS and code in ("", "200"):
-        return Pending(f"not ready ({message or 'no ' + what})")
-    if code and code != "200":
-        known = ppurio_send_outcome(code)
-        reason = known.reason if known.verdict != "unknown" else f"result_code {code}"
-        return NoReport(code, reason + (f" (provider said: {message})" if message else ""))
-    return Pending(f"not ready (no {what}{'; ' + message if message else ''})")
-
-
-# ------------------------------------------------------------------------------------------------
-# ppurio: GET /ppurio/1/message/report/{client_id}?cmid=
-# ------------------------------------------------------------------------------------------------
-
-
-def ppurio(payload: Any, channel: str) -> Report:
-    """Read an SMS/LMS/MMS report. `channel` is the kind that was sent (sms, lms, mms)."""
-    pending = _not_ready(payload)
-    if pending is not None:
-        return pending
-    body = normalize(payload)
-    if body is None:
-        return NoReport("bad-reply", f"report is not a JSON object ({type(payload).__name__})")
-    status = body.get("call_status", "")
-    if not status:
-        return _error_or_pending(body, "call_status")
-    code = ppurio_report(status)
-    delivered = code.outcome == Outcome.DELIVERED
-    return Final(
-        status="delivered" if delivered else "failed",
-        report_code=status,
-        report_reason=code.reason,
-        delivered_via=channel if delivered else None,
-        report_time=body.get("report_time") or None,
-        codes={"call_status": status},
-    )
-
-
-# ------------------------------------------------------------------------------------------------
-# kko: GET /kko/1/report/{client_id}?cmid=
-# ------------------------------------------------------------------------------------------------
-
-KKO_WAITING = {"1": "STATUS 1 (waiting to be sent)", "2": "STATUS 2 (sent, waiting for the result)"}
-KKO_FINAL = "3"
-KKO_ERROR = "4"
-
-
-def _kko_reason(rslt: str, msg_rslt: str) -> str:
-    first = kko_rslt(rslt)
-    text = f"AlimTalk RSLT {rslt}: {first.reason}"
-    if msg_rslt:
-        second = kko_msg_rslt(msg_rslt)
-        text += f"; fallback SMS MSG_RSLT {msg_rslt}: {second.reason}"
-    return text
-
-
-def kko(payload: Any, fallback_kind: str = "sms") -> Report:
-    """Read an AlimTalk report. `fallback_kind` is what the provider was asked to send if Kakao
-    failed (sms or lms), so a delivered fallback says which."""
-    pending = _not_ready(payload)
-    if pending is not None:
-        return pending
-    body = normalize(payload)
-    if body is None:
-        return NoReport("bad-reply", f"report is not a JSON object ({type(payload).__name__})")
-    status = body.get("status", "")
-    rslt = body.get("rslt", "")
-    msg_rslt = body.get("msg_rslt", "")
-    codes = {"status": status, "rslt": rslt, "msg_rslt": msg_rslt}
-    if status in KKO_WAITING:
-        return Pending(KKO_WAITING[status])
-    if status == KKO_ERROR:
-        # The live server used STATUS 4 on error: final, whatever the result fields say.
-        detail = _kko_reason(rslt, msg_rslt) if rslt else "no RSLT given"
-        return Final(
-            "failed",
-            "/".join(c for c in (rslt, msg_rslt) if c) or "STATUS 4",
-            f"provider reported an error (STATUS 4); {detail}",
-            codes=codes,
-        )
-    if not rslt:
-        if not status:
-            return _error_or_pending(body, "STATUS")
-        return Pending(f"STATUS {status} without RSLT")
-    first = kko_rslt(rslt)
-    if first.outcome == Outcome.DELIVERED:
-        return Final("delivered", rslt, _kko_reason(rslt, ""), "alimtalk", False, codes=codes)
-    if msg_rslt and kko_msg_rslt(msg_rslt).outcome == Outcome.DELIVERED:
-        return Final(
-            "delivered",
-            f"{rslt}/{msg_rslt}",
-            _kko_reason(rslt, msg_rslt),
-            fallback_kind or "sms",
-            True,
-            codes=codes,
-        )
-    return Final(
-        "failed",
-        f"{rslt}/{msg_rslt}" if msg_rslt else rslt,
-        _kko_reason(rslt, msg_rslt) if msg_rslt else _kko_reason(rslt, "") + "; no fallback SMS was sent",
-        None,
-        bool(msg_rslt),
-        codes=codes,
-    )
 
 
 # ------------------------------------------------------------------------------------------------

@@ -25,8 +25,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from .. import metrics as m
-from ..dispatch import Dispatcher, Inbound, Outcome
 from ..observability import ScrubbingFormatter, traced
+from ..usecases.dispatch import Dispatcher, Inbound, Outcome
 from .wiring import Wiring
 
 logger = Logger(logger_formatter=ScrubbingFormatter())

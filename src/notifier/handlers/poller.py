@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from .. import metrics as m
 from ..observability import ScrubbingFormatter, traced
-from ..poller import Poller, TickResult
+from ..usecases.poll import Poller, TickResult
 from .poller_wiring import PollerWiring
 
 logger = Logger(logger_formatter=ScrubbingFormatter())

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..adapters.apistore import ApiStoreHttp, new_pool
-from ..adapters.dynamo import DynamoRecords
-from ..adapters.events import EventBridgePublisher
-from ..adapters.reports import ApiStoreReports
+from ..aws.dynamo import DynamoRecords
+from ..aws.eventbridge import EventBridgePublisher
 from ..metrics import CountingEvents
-from ..poller import Poller, PollSettings
+from ..ports import ProviderParts
+from ..usecases.poll import Poller, PollSettings
+from .config import PollerConfig, read
 from .wiring import Wiring
 
 
@@ -28,12 +28,13 @@ class PollerWiring:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PollerWiring:
-        base = Wiring.from_env(env)
+        config = read(PollerConfig, env)
+        base = Wiring.from_config(config)
         settings = PollSettings(
             shards=base.settings.poll_shards,  # the same value the dispatcher writes records with
-            concurrency=max(1, int(env.get("POLL_CONCURRENCY") or 32)),
-            page_size=max(1, int(env.get("POLL_PAGE_SIZE") or 200)),
-            expiry_hours=float(env.get("REPORT_EXPIRY_HOURS") or 72),
+            concurrency=config.poll_concurrency,
+            page_size=config.poll_page_size,
+            expiry_hours=config.report_expiry_hours,
             # A report call started just before the margin must still end (and be written) in time.
             call_budget_s=base.call_budget_s,
         )
@@ -43,15 +44,8 @@ class PollerWiring:
         self.base.warm_up()
 
     @cached_property
-    def http(self) -> ApiStoreHttp:
-        b = self.base
-        return ApiStoreHttp(
-            b.base_url,
-            b.credentials,
-            pool=new_pool(self.settings.concurrency),
-            connect_timeout=b.connect_timeout,
-            read_timeout=b.read_timeout,
-        )
+    def provider(self) -> ProviderParts:
+        return self.base.provider_parts(self.settings.concurrency)
 
     @cached_property
     def records(self) -> DynamoRecords:
@@ -65,7 +59,7 @@ class PollerWiring:
     def poller(self) -> Poller:
         return Poller(
             records=self.records,
-            reports=ApiStoreReports(self.http),
+            reports=self.provider.reports,
             events=self.events,
             settings=self.settings,
         )

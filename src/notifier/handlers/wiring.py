@@ -8,27 +8,23 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..adapters.apistore import ApiStoreHttp, Credentials, PpurioProvider, new_pool
-from ..adapters.dynamo import DynamoRecords
-from ..adapters.events import EventBridgePublisher
-from ..adapters.kko import KkoSender, KkoTemplates
-from ..adapters.secrets import SsmCredentials
-from ..dispatch import Dispatcher, Settings
+from ..aws.dynamo import DynamoRecords
+from ..aws.eventbridge import EventBridgePublisher
+from ..aws.ssm import SsmCredentials
 from ..metrics import ChannelCounts, CountingEvents
 from ..observability import register_secret
+from ..ports import ProviderConnection, ProviderParts
+from ..providers.apistore.client import Credentials
+from ..usecases.dispatch import Dispatcher, Settings
+from . import providers
+from .config import ConfigError, DispatcherConfig, read
 
-DEFAULT_BASE_URL = "https://api.apistore.co.kr"
 
-
-class ConfigError(RuntimeError):
-    pass
-
-
-def _provider_base_url(env: Mapping[str, str]) -> str:
+def _provider_base_url(config: DispatcherConfig) -> str:
     """The provider URL, refused at start if it would put the API key, numbers and texts on the wire
     in clear text without the deployment saying so."""
-    url = env.get("PROVIDER_BASE_URL") or DEFAULT_BASE_URL
-    allow = (env.get("ALLOW_INSECURE_PROVIDER_URL") or "false").strip().lower()
+    url = config.provider_base_url
+    allow = config.allow_insecure_provider_url.strip().lower()
     if allow not in ("true", "false"):
         raise ConfigError(f"ALLOW_INSECURE_PROVIDER_URL: must be true or false, not {allow!r}")
     scheme = urlsplit(url).scheme.lower()
@@ -57,28 +53,27 @@ class Wiring:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Wiring:
-        required = ("TABLE_NAME", "PROVIDER_KEY_PARAM", "PROVIDER_CLIENT_ID_PARAM", "DEFAULT_SENDER")
-        missing = [k for k in required if not env.get(k)]
-        if missing:
-            raise ConfigError(f"missing configuration: {', '.join(missing)}")
-        if int(env.get("POLL_SHARDS") or 4) < 1:
-            raise ConfigError("POLL_SHARDS must be at least 1")
+        return cls.from_config(read(DispatcherConfig, env))
+
+    @classmethod
+    def from_config(cls, c: DispatcherConfig) -> Wiring:
         return cls(
-            table_name=env["TABLE_NAME"],
-            base_url=_provider_base_url(env),
-            key_param=env["PROVIDER_KEY_PARAM"],
-            client_id_param=env["PROVIDER_CLIENT_ID_PARAM"],
+            table_name=c.table_name,
+            base_url=_provider_base_url(c),
+            key_param=c.key_param,
+            client_id_param=c.client_id_param,
             settings=Settings(
-                default_sender=env["DEFAULT_SENDER"],
-                poll_shards=int(env.get("POLL_SHARDS") or 4),
-                max_receive_count=int(env.get("MAX_RECEIVE_COUNT") or 5),
-                ttl_days=int(env.get("RECORD_TTL_DAYS") or 90),
-                attachment_bucket=env.get("ATTACHMENT_BUCKET") or "",
+                default_sender=c.default_sender,
+                poll_shards=c.poll_shards,
+                max_receive_count=c.max_receive_count,
+                ttl_days=c.record_ttl_days,
+                attachment_bucket=c.attachment_bucket,
+                provider=c.provider,
             ),
-            concurrency=max(1, int(env.get("SEND_CONCURRENCY") or 10)),
-            connect_timeout=float(env.get("PROVIDER_CONNECT_TIMEOUT") or 3),
-            read_timeout=float(env.get("PROVIDER_READ_TIMEOUT") or 10),
-            event_bus=env.get("EVENT_BUS_NAME") or "default",
+            concurrency=c.send_concurrency,
+            connect_timeout=c.provider_connect_timeout,
+            read_timeout=c.provider_read_timeout,
+            event_bus=c.event_bus_name,
         )
 
     @property
@@ -110,24 +105,21 @@ class Wiring:
     def warm_up(self) -> None:
         self.credentials()
 
-    @cached_property
-    def http(self) -> ApiStoreHttp:
-        return ApiStoreHttp(
-            self.base_url,
-            self.credentials,
-            pool=new_pool(self.concurrency),
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
+    def provider_parts(self, pool_size: int) -> ProviderParts:
+        """The deployment's provider, its pool sized to the calling function's concurrency."""
+        connection = ProviderConnection(
+            self.base_url, self.credentials, pool_size, self.connect_timeout, self.read_timeout
         )
+        return providers.build(self.settings.provider, connection)
+
+    @cached_property
+    def provider(self) -> ProviderParts:
+        # One per container: the template cache in it makes a batch of AlimTalks cost one list call.
+        return self.provider_parts(self.concurrency)
 
     @cached_property
     def records(self) -> DynamoRecords:
         return DynamoRecords(self.client("dynamodb"), self.table_name)
-
-    @cached_property
-    def templates(self) -> KkoTemplates:
-        # One cache per container: a batch of AlimTalks costs at most one template-list call.
-        return KkoTemplates(self.http)
 
     @cached_property
     def channel_counts(self) -> ChannelCounts:
@@ -141,15 +133,15 @@ class Wiring:
     def dispatcher(self) -> Dispatcher:
         attachments = None
         if self.settings.attachment_bucket:
-            from ..adapters.s3 import S3Attachments
+            from ..aws.s3 import S3Attachments
 
             attachments = S3Attachments(self.client("s3"))
         return Dispatcher(
             records=self.records,
-            provider=PpurioProvider(self.http),
+            provider=self.provider.messaging,
             settings=self.settings,
             attachments=attachments,
             events=self.events,
-            alimtalk=KkoSender(self.http),
-            templates=self.templates,
+            alimtalk=self.provider.alimtalk,
+            templates=self.provider.templates,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..adapters.apistore import Credentials
+from ..providers.apistore.client import Credentials
 
 CACHE_SECONDS = 300
 

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..domain.alimtalk import Template, TemplateButton
-from ..domain.codes import TEMPLATE_STATUS_BY_CODE, kko_send_outcome
-from ..ports import AlimTalkMessage, SendResult, TemplatesUnavailable
-from .apistore import ApiStoreHttp, TransportError, send_and_classify
+from ...domain.alimtalk import Template, TemplateButton, WireButton
+from ...domain.event import LINK_BUTTON_TYPES
+from ...ports import AlimTalkMessage, SendResult, TemplatesUnavailable
+from .client import ApiStoreHttp, TransportError, send_and_classify
+from .codes import TEMPLATE_STATUS_BY_CODE, kko_send_outcome
 
 
 class KkoSender:
     def __init__(self, http: ApiStoreHttp, clock: Callable[[], float] = time.monotonic) -> None:
         self.http = http
         self.clock = clock
+
+    def send_alimtalks(self, msgs: Sequence[AlimTalkMessage]) -> list[SendResult]:
+        # One request per message is the kko API's shape; the dispatcher sends batches concurrently.
+        return [self.send_alimtalk(msg) for msg in msgs]
 
     def send_alimtalk(self, msg: AlimTalkMessage) -> SendResult:
         fields = {
@@ -34,11 +39,28 @@ class KkoSender:
         }
         optional = {"reqdate": msg.reqdate, "failed_subject": msg.failed_subject, "failed_msg": msg.failed_msg}
         fields.update({k: v for k, v in optional.items() if v})
-        fields.update(dict(msg.button_fields))
+        fields.update(wire_buttons(msg.buttons))
         endpoint = "msg_test" if msg.test else "msg"
         return send_and_classify(
             self.http, f"/kko/1/{endpoint}/{{client_id}}", fields, None, kko_send_outcome, self.clock
         )
+
+
+def wire_buttons(buttons: tuple[WireButton, ...]) -> dict[str, str]:
+    """BTN_TYPES / BTN_TXTS comma lists, BTN_URLS1 and BTN_URLS2 aligned to them by position
+    (empty for buttons that take no link), as the spec's example shows."""
+    if not buttons:
+        return {}
+    fields = {
+        "btn_types": ",".join(b.type for b in buttons),
+        "btn_txts": ",".join(b.name for b in buttons),
+        "btn_urls1": ",".join((b.url or "") if b.type in LINK_BUTTON_TYPES else "" for b in buttons),
+    }
+    if any(b.url2 for b in buttons):
+        fields["btn_urls2"] = ",".join((b.url2 or "") if b.type in LINK_BUTTON_TYPES else "" for b in buttons)
+    if not any(b.type in LINK_BUTTON_TYPES for b in buttons):
+        del fields["btn_urls1"]
+    return fields
 
 
 def parse_templates(body: dict[str, Any]) -> dict[str, Template]:

@@ -11,15 +11,14 @@ Pure domain: standard library only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+
+from ...domain.verdict import ReportOutcome, Verdict
 
 __all__ = [
-    "BUTTON_TYPES",
     "KKO_MSG_RSLT_CODES",
     "KKO_RSLT_CODES",
     "KKO_SENDNUMBER_CODES",
     "KKO_SEND_CODES",
-    "LINK_BUTTON_TYPES",
     "PPURIO_REPORT_CODES",
     "PPURIO_SENDNUMBER_CODES",
     "PPURIO_SEND_CODES",
@@ -27,10 +26,8 @@ __all__ = [
     "TEMPLATE_STATUS_CODE_BY_NAME",
     "UNKNOWN_GROUP",
     "UNKNOWN_REASON",
-    "Outcome",
     "ReportCode",
     "SendCode",
-    "Verdict",
     "kko_msg_rslt",
     "kko_rslt",
     "kko_send_outcome",
@@ -53,19 +50,6 @@ def _as_text(code: object) -> str:
 # --------------------------------------------------------------------------------------------------
 # Send APIs: result_code of /ppurio/1/message/{sms,lms,mms} and /kko/1/msg
 # --------------------------------------------------------------------------------------------------
-
-
-class Verdict(StrEnum):
-    ACCEPTED = "accepted"
-    """The provider took the message (it has a cmid)."""
-    REJECTED = "rejected"
-    """The provider refused the message's parameters; retrying the same request cannot help."""
-    RETRY = "retry"
-    """Surely not accepted, so retrying later cannot send it twice."""
-    FALLBACK = "fallback"
-    """kko only: the AlimTalk route refused synchronously; the app may send SMS/LMS instead."""
-    UNKNOWN = "unknown"
-    """A result_code outside the spec: whether the message was accepted is not known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,16 +131,10 @@ def kko_send_outcome(code: str) -> SendCode:
 # --------------------------------------------------------------------------------------------------
 
 
-class Outcome(StrEnum):
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    PENDING = "pending"
-
-
 @dataclass(frozen=True, slots=True)
 class ReportCode:
     code: str
-    outcome: Outcome
+    outcome: ReportOutcome
     reason: str
     group: str
     """The table's 구분: "SMS", "MMS/LMS", "공통" (ppurio), "RSLT", "MSG_RSLT" (kko), or "unknown"."""
@@ -174,7 +152,7 @@ def _ppurio_rows(group: str, delivered: str, rows: tuple[tuple[str, str], ...]) 
             code,
             ReportCode(
                 code,
-                Outcome.DELIVERED if code == delivered else Outcome.FAILED,
+                ReportOutcome.DELIVERED if code == delivered else ReportOutcome.FAILED,
                 _norm(text) or "(no description in spec)",
                 group,
             ),
@@ -289,7 +267,7 @@ def _kko_table(group: str, delivered: tuple[str, ...], rows: tuple[tuple[str, st
     return {
         code: ReportCode(
             code,
-            Outcome.DELIVERED if code in delivered else Outcome.FAILED,
+            ReportOutcome.DELIVERED if code in delivered else ReportOutcome.FAILED,
             _norm(f"{name} {text}"),
             group,
             name,
@@ -387,7 +365,7 @@ def _report(table: dict[str, ReportCode], code: str) -> ReportCode:
     if known is not None:
         return known
     # Verbatim, whitespace included: the record should show exactly what the provider sent.
-    return ReportCode(text, Outcome.FAILED, UNKNOWN_REASON, UNKNOWN_GROUP)
+    return ReportCode(text, ReportOutcome.FAILED, UNKNOWN_REASON, UNKNOWN_GROUP)
 
 
 def ppurio_report(code: str) -> ReportCode:
@@ -437,7 +415,3 @@ TEMPLATE_STATUS_BY_CODE: dict[str, str] = {
     "5": "승인중단",
 }
 TEMPLATE_STATUS_CODE_BY_NAME: dict[str, str] = {name: code for code, name in TEMPLATE_STATUS_BY_CODE.items()}
-
-BUTTON_TYPES: tuple[str, ...] = ("웹링크", "앱링크", "봇키워드", "메시지전달", "배송조회")
-# Only these need a URL in BTN_URLS<n>; the others are sent as an empty slot.
-LINK_BUTTON_TYPES: tuple[str, ...] = ("웹링크", "앱링크")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from ..domain.record import Change
 from ..ports import DuePage
 
 _ser = TypeSerializer()
@@ -69,18 +70,10 @@ class DynamoRecords:
         item = resp.get("Item")
         return deserialize(item) if item else None
 
-    def update(
-        self,
-        record_id: str,
-        *,
-        set_: Mapping[str, Any],
-        remove: Iterable[str] = (),
-        add: Mapping[str, int] | None = None,
-        expect: Mapping[str, Any] | None = None,
-        expect_absent: Iterable[str] = (),
-    ) -> bool:
+    def apply(self, record_id: str, change: Change) -> bool:
         """Apply the change only if every `expect` attribute has its value and every
         `expect_absent` attribute is missing. False when that condition did not hold."""
+        set_, remove, add, expect = change.set, change.remove, change.add, change.expect
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
 
@@ -106,7 +99,7 @@ class DynamoRecords:
             expr.append("ADD " + ", ".join(adds))
         conds = ["attribute_exists(id)"]
         conds += [f"{name(k)} = {value(v)}" for k, v in (expect or {}).items()]
-        conds += [f"attribute_not_exists({name(k)})" for k in expect_absent]
+        conds += [f"attribute_not_exists({name(k)})" for k in change.expect_absent]
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "Key": {"id": {"S": record_id}},

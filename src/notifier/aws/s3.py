@@ -20,7 +20,8 @@ class S3Attachments:
         try:
             # One byte past the limit tells "too big" apart from "exactly at the limit".
             resp = self._client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{max_bytes}")
-            return resp["Body"].read(max_bytes + 1)
+            data: bytes = resp["Body"].read(max_bytes + 1)
+            return data
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code == "InvalidRange":  # an empty object has no byte 0

@@ -3,7 +3,7 @@ reports concurrently, and writes what it learned.
 
 Only records in `sent` carry `poll_shard` / `next_poll_at`, the keys of the sparse index `pending`,
 so a tick reads the pending work and never the table. Every write is conditional on the record
-still being `sent` with the same cmid, so two overlapping ticks (a slow tick and the next one, a
+still being `sent` with the same provider message id, so two overlapping ticks (a slow tick and the next one, a
 retried invocation) cannot both settle a record: exactly one wins the terminal transition, and
 only the winner publishes its event. A reschedule is conditional on the `next_poll_at` it read
 too, so overlapping ticks do not back a record off twice.
@@ -25,15 +25,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .domain import reports
-from .domain.reports import Final, NoReport, Pending
-from .domain.status import Status
-from .domain.timefmt import iso_utc
-from .ports import PendingRecords, ReportSource, TerminalEvents
+from ..domain import record as rec
+from ..domain import reports
+from ..domain.reports import Final, NoReport, Pending
+from ..domain.status import Status
+from ..domain.timefmt import iso_utc
+from ..ports import PendingRecords, ReportSource, TerminalEvents
 
 log = logging.getLogger("notifier.poller")
-
-INDEX_ATTRS = ("poll_shard", "next_poll_at")
 
 
 # ---------------------------------------------------------------------------------------------- settings
@@ -145,9 +144,9 @@ class Poller:
 
     # ---------------------------------------------------------------- one record
     def poll_one(self, item: dict[str, Any], result: TickResult, lock: threading.Lock) -> None:
-        if not item.get("cmid"):
+        if not rec.message_id_of(item):
             # Nothing to ask the provider about, and nothing will change that: settle it now.
-            reason = "the record is sent but has no cmid, so its report cannot be asked for"
+            reason = "the record is sent but has no provider message id (cmid), so its report cannot be asked for"
             self._expire(item, reason, self.clock(), result, lock)
             return
         deadline = reports.report_deadline(item, self.settings.expiry_hours)
@@ -168,22 +167,18 @@ class Poller:
         self, item: dict[str, Any], report: Final, now: float, result: TickResult, lock: threading.Lock
     ) -> None:
         changes: dict[str, Any] = {
-            "status": report.status,
             "report_code": report.report_code,
             "report_reason": report.report_reason,
             "reason": _reason(item, report),
             "delivered_via": report.delivered_via,
             "fallback_used": report.fallback_used,
             "report_time": report.report_time,
-            "reported_at": iso_utc(now),
-            "updated_at": iso_utc(now),
-            "last_polled_at": iso_utc(now),
-            "poll_note": None,
             **{f"report_{k}": v for k, v in report.codes.items() if v},
         }
-        if self._finish(item, changes, result, lock):
+        change = rec.report(item=item, dst=Status(report.status), changes=changes, now=iso_utc(now))
+        if self._finish(item, change, result, lock):
             with lock:
-                if report.status == Status.DELIVERED:
+                if report.status == Status.DELIVERED.value:
                     result.delivered += 1
                 else:
                     result.failed += 1
@@ -194,30 +189,14 @@ class Poller:
             )  # fmt: skip
 
     def _expire(self, item: dict[str, Any], reason: str, now: float, result: TickResult, lock: threading.Lock) -> None:
-        changes = {
-            "status": Status.UNKNOWN.value,
-            "reason": reason,
-            "reported_at": iso_utc(now),
-            "updated_at": iso_utc(now),
-            "last_polled_at": iso_utc(now),
-            "poll_note": None,
-        }
-        if self._finish(item, changes, result, lock):
+        if self._finish(item, rec.expire(item=item, reason=reason, now=iso_utc(now)), result, lock):
             with lock:
                 result.unknown += 1
             log.error("no final report", extra={"record_id": item["id"], "reason": reason})
 
-    def _finish(self, item: dict[str, Any], changes: dict[str, Any], result: TickResult, lock: threading.Lock) -> bool:
+    def _finish(self, item: dict[str, Any], change: rec.Change, result: TickResult, lock: threading.Lock) -> bool:
         rid = str(item["id"])
-        cmid = item.get("cmid")
-        won = self.records.update(
-            rid,
-            set_=changes,
-            remove=INDEX_ATTRS,
-            add={"polls": 1},
-            expect={"status": Status.SENT.value, **({"cmid": cmid} if cmid else {})},
-            expect_absent=() if cmid else ("cmid",),
-        )
+        won = self.records.apply(rid, change)
         if not won:
             with lock:
                 result.raced += 1
@@ -226,7 +205,8 @@ class Poller:
         if self.events is not None:
             # The record as it now stands, without reading it back: the write above was conditional
             # on the state this item was read in.
-            record = {k: v for k, v in {**item, **changes}.items() if v is not None and k not in INDEX_ATTRS}
+            merged = {**item, **change.set}
+            record = {k: v for k, v in merged.items() if v is not None and k not in change.remove}
             record["polls"] = int(item.get("polls") or 0) + 1
             self.events.publish(record)
         return True
@@ -244,12 +224,7 @@ class Poller:
         polls = int(item.get("polls") or 0) + 1
         at = reports.next_poll(now, polls, deadline)
         note = report.detail if isinstance(report, Pending) else f"error {report.code}: {report.reason}"
-        won = self.records.update(
-            rid,
-            set_={"next_poll_at": at, "last_polled_at": iso_utc(now), "poll_note": note[:300]},
-            add={"polls": 1},
-            expect={"status": Status.SENT.value, "cmid": item.get("cmid"), "next_poll_at": item.get("next_poll_at")},
-        )
+        won = self.records.apply(rid, rec.reschedule(item=item, next_poll_at=at, note=note[:300], now=iso_utc(now)))
         with lock:
             if not won:
                 result.raced += 1

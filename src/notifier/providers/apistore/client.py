@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
@@ -25,9 +25,10 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from ..domain.codes import Verdict, ppurio_send_outcome
-from ..domain.phone import mask_in_text
-from ..ports import SendResult, SendVerdict, TextMessage
+from ...domain.phone import mask_in_text
+from ...domain.verdict import Verdict
+from ...ports import SendResult, TextMessage
+from .codes import ppurio_send_outcome
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,10 @@ class PpurioProvider:
         self.http = http
         self.clock = clock
 
+    def send_texts(self, msgs: Sequence[TextMessage]) -> list[SendResult]:
+        # One request per message is the ppurio API's shape; the dispatcher sends batches concurrently.
+        return [self.send_text(msg) for msg in msgs]
+
     def send_text(self, msg: TextMessage) -> SendResult:
         fields = {"dest_phone": msg.dest_phone, "send_phone": msg.send_phone, "msg_body": msg.msg_body}
         optional = {
@@ -188,16 +193,16 @@ def send_and_classify(
     try:
         reply = http.call("POST", path, fields=fields, files=files or None)
     except TransportError as exc:
-        verdict: SendVerdict = "retry" if exc.surely_not_sent else "unknown"
+        verdict = Verdict.RETRY if exc.surely_not_sent else Verdict.UNKNOWN
         return SendResult(verdict, exc.code, exc.reason, latency_ms=(clock() - started) * 1000)
     latency = (clock() - started) * 1000
     if reply.status >= 500:
         # The spec's server answered business errors with 200; a 5xx came from the front end before
         # the message was taken.
-        return SendResult("retry", f"http-{reply.status}", f"provider HTTP {reply.status}", latency_ms=latency)
+        return SendResult(Verdict.RETRY, f"http-{reply.status}", f"provider HTTP {reply.status}", latency_ms=latency)
     if reply.status != 200 or reply.body is None:
         return SendResult(
-            "unknown",
+            Verdict.UNKNOWN,
             f"http-{reply.status}" if reply.status != 200 else "bad-reply",
             f"unexpected provider reply (HTTP {reply.status}, {len(reply.raw)} bytes)",
             latency_ms=latency,
@@ -213,7 +218,6 @@ def send_and_classify(
     cmid = reply.body.get("cmid", reply.body.get("serial_num"))
     if outcome.verdict == Verdict.ACCEPTED:
         if cmid is None or str(cmid).strip() == "":
-            return SendResult("unknown", code, "provider said OK but gave no cmid", latency_ms=latency)
+            return SendResult(Verdict.UNKNOWN, code, "provider said OK but gave no cmid", latency_ms=latency)
         cmid = str(cmid)  # a JSON number here would already have lost digits; keep whatever we got as text
-    verdict = cast(SendVerdict, str(outcome.verdict))  # Verdict's values are exactly SendVerdict's
-    return SendResult(verdict, code, reason, cmid if code == "200" else None, latency)
+    return SendResult(outcome.verdict, code, reason, cmid if code == "200" else None, latency)

@@ -1,0 +1,86 @@
+"""Each function's configuration model (handlers/config.py): a wrong environment fails the cold
+start with a message naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifier.handlers.config import ConfigError, DispatcherConfig, PollerConfig, read
+from notifier.handlers.poller_wiring import PollerWiring
+from notifier.handlers.wiring import Wiring
+
+ENV = {
+    "TABLE_NAME": "t",
+    "PROVIDER_KEY_PARAM": "/k",
+    "PROVIDER_CLIENT_ID_PARAM": "/c",
+    "DEFAULT_SENDER": "0212345678",
+}
+FUNCTIONS = [(DispatcherConfig, Wiring.from_env), (PollerConfig, PollerWiring.from_env)]
+
+
+@pytest.mark.parametrize("model", [DispatcherConfig, PollerConfig])
+def test_the_defaults_fill_every_optional_variable(model):
+    # Given only the required variables
+    # When the function's configuration is read
+    config = read(model, ENV)
+    # Then the optional ones have their documented defaults
+    assert (config.provider, config.poll_shards, config.send_concurrency, config.event_bus_name) == (
+        "apistore",
+        4,
+        10,
+        "default",
+    )
+
+
+@pytest.mark.parametrize(("model", "build"), FUNCTIONS)
+def test_a_missing_required_variable_is_named(model, build):
+    # Given an environment without DEFAULT_SENDER and TABLE_NAME (one of them empty)
+    env = {**{k: v for k, v in ENV.items() if k != "DEFAULT_SENDER"}, "TABLE_NAME": ""}
+    # When the function starts
+    with pytest.raises(ConfigError) as refused:
+        build(env)
+    # Then both are named as required
+    assert "TABLE_NAME: required" in str(refused.value) and "DEFAULT_SENDER: required" in str(refused.value)
+
+
+@pytest.mark.parametrize(("model", "build"), FUNCTIONS)
+@pytest.mark.parametrize(
+    ("name", "value", "rule"),
+    [
+        ("SEND_CONCURRENCY", "ten", "valid integer"),
+        ("POLL_SHARDS", "0", "greater than or equal to 1"),
+        ("PROVIDER_READ_TIMEOUT", "-1", "greater than 0"),
+        ("MAX_RECEIVE_COUNT", "2.5", "valid integer"),
+    ],
+)
+def test_a_bad_number_is_refused_naming_the_variable_and_the_rule(model, build, name, value, rule):
+    # Given a variable that is not a number of the right kind
+    # When the function starts
+    with pytest.raises(ConfigError) as refused:
+        build({**ENV, name: value})
+    # Then the message names it, the rule and the value
+    message = str(refused.value)
+    assert f"{name}: " in message and rule in message and repr(value) in message
+
+
+@pytest.mark.parametrize("build", [Wiring.from_env, PollerWiring.from_env])
+def test_a_bad_url_is_refused_naming_the_variable(build):
+    # Given a provider URL with no scheme
+    # When the function starts
+    with pytest.raises(ConfigError, match=r"^PROVIDER_BASE_URL: must start with https://"):
+        build({**ENV, "PROVIDER_BASE_URL": "api.apistore.co.kr"})
+
+
+@pytest.mark.parametrize("build", [Wiring.from_env, PollerWiring.from_env])
+def test_an_unknown_provider_is_refused_naming_the_variable(build):
+    # Given a deployment naming a provider this build does not have
+    # When the function starts
+    with pytest.raises(ConfigError, match="PROVIDER: input should be 'apistore'"):
+        build({**ENV, "PROVIDER": "bizppurio"})
+
+
+def test_the_poller_reads_its_own_variables():
+    # Given the poller's variables
+    config = read(PollerConfig, {**ENV, "POLL_CONCURRENCY": "8", "REPORT_EXPIRY_HOURS": "1.5"})
+    # Then they are typed
+    assert (config.poll_concurrency, config.report_expiry_hours, config.poll_page_size) == (8, 1.5, 200)
