@@ -32,10 +32,10 @@ import urllib3
 
 from ...domain.alimtalk import Template, TemplateButton
 from ...domain.phone import mask_in_text
+from ...domain.verdict import ReportOutcome, Verdict
 from ..transport import TransportError, new_pool, request
 from . import codes
 from .auth import Signer
-from .codes import ReportOutcome, SendVerdict
 
 MessageType = Literal["SMS", "LMS", "MMS", "ATA"]
 REF_FIELD = "notifierRef"  # the customFields key that carries our correlation (SOLAPI: name <= 30 chars)
@@ -111,7 +111,9 @@ class SolapiHttp:
 def error_of(reply: Reply) -> codes.RequestError:
     body = reply.body if isinstance(reply.body, dict) else {}
     if reply.status == 200:
-        return codes.RequestError("bad-reply", "unknown", f"unexpected SOLAPI reply (HTTP 200, {len(reply.raw)} bytes)")
+        return codes.RequestError(
+            "bad-reply", Verdict.UNKNOWN, f"unexpected SOLAPI reply (HTTP 200, {len(reply.raw)} bytes)"
+        )
     message = body.get("errorMessage")
     return codes.request_error(reply.status, body.get("errorCode"), mask_in_text(str(message)) if message else None)
 
@@ -156,7 +158,7 @@ class OutMessage:
 @dataclass(frozen=True)
 class MessageResult:
     ref: str
-    verdict: SendVerdict
+    verdict: Verdict
     code: str  # statusCode, errorCode, or a transport marker: connect, timeout, connection-lost, bad-reply
     reason: str
     message_id: str | None = None
@@ -274,7 +276,7 @@ class SolapiClient:
         reply = self.http.json_ok("POST", "/storage/v1/files", body=body)
         file_id = reply.get("fileId") if isinstance(reply, dict) else None
         if not file_id:
-            raise SolapiError(codes.RequestError("bad-reply", "retry", "SOLAPI's upload reply had no fileId"))
+            raise SolapiError(codes.RequestError("bad-reply", Verdict.RETRY, "SOLAPI's upload reply had no fileId"))
         self.images.put(digest, str(file_id))
         return str(file_id)
 
@@ -295,9 +297,9 @@ class SolapiClient:
                 image_ids[m.ref] = self.upload_image(m.image)
             except TransportError as exc:
                 # Nothing was sent: the message waits for the image, whatever became of the upload.
-                results[m.ref] = MessageResult(m.ref, "retry", exc.code, f"image upload failed: {exc.reason}")
+                results[m.ref] = MessageResult(m.ref, Verdict.RETRY, exc.code, f"image upload failed: {exc.reason}")
             except SolapiError as exc:
-                verdict: SendVerdict = "rejected" if exc.error.verdict == "rejected" else "retry"
+                verdict = Verdict.REJECTED if exc.error.verdict == Verdict.REJECTED else Verdict.RETRY
                 results[m.ref] = MessageResult(m.ref, verdict, exc.error.code, f"image upload: {exc.error.reason}")
         ready = [m for m in messages if m.ref not in results]
         if ready:
@@ -320,11 +322,11 @@ class SolapiClient:
         try:
             reply = self.http.call("POST", "/messages/v4/send-many/detail", body=body)
         except TransportError as exc:
-            verdict: SendVerdict = "retry" if exc.surely_not_sent else "unknown"
+            verdict = Verdict.RETRY if exc.surely_not_sent else Verdict.UNKNOWN
             return [MessageResult(m.ref, verdict, exc.code, exc.reason) for m in messages]
         if reply.status != 200 or not isinstance(reply.body, dict):
             error = error_of(reply)
-            if error.verdict in ("rejected", "fallback") and len(messages) > 1:
+            if error.verdict in (Verdict.REJECTED, Verdict.FALLBACK) and len(messages) > 1:
                 # Refused as a whole before anything was registered, for a reason that may be one message's:
                 # that one must not reject the others (nor send SMS into AlimTalk's fallback), so each goes
                 # again alone and gets its own verdict.
@@ -356,7 +358,7 @@ class SolapiClient:
             if ref is None:
                 continue
             row = codes.status(entry.get("statusCode"))
-            verdict = row.send if row.send != "accepted" else "unknown"
+            verdict = row.send if row.send != Verdict.ACCEPTED else Verdict.UNKNOWN
             said = entry.get("statusMessage")
             reason = row.reason + (
                 f" (SOLAPI said: {mask_in_text(str(said))})" if said and str(said) != row.text else ""
@@ -371,16 +373,16 @@ class SolapiClient:
                 continue
             if not message_id:
                 settled[ref] = MessageResult(
-                    ref, "unknown", "bad-reply", "registered without a messageId", None, group_id
+                    ref, Verdict.UNKNOWN, "bad-reply", "registered without a messageId", None, group_id
                 )
                 continue
             row = codes.status(entry.get("statusCode") or codes.REGISTERED)
-            settled[ref] = MessageResult(ref, "accepted", row.code, row.reason, str(message_id), group_id)
+            settled[ref] = MessageResult(ref, Verdict.ACCEPTED, row.code, row.reason, str(message_id), group_id)
         return [
             settled.get(m.ref)
             or MessageResult(
                 m.ref,
-                "unknown",
+                Verdict.UNKNOWN,
                 "bad-reply",
                 "SOLAPI's reply has no entry for this message: whether it was registered is unknown",
                 None,
@@ -402,19 +404,21 @@ class SolapiClient:
     def report(self, message_id: str) -> SolapiReport:
         entry = self.message(message_id)
         if entry is None:
-            return SolapiReport(message_id, "pending", "", "not listed yet")
+            return SolapiReport(message_id, ReportOutcome.PENDING, "", "not listed yet")
         code = str(entry.get("statusCode") or "").strip()
         row = codes.status(code)
         outcome = row.report
         kind = str(entry.get("type") or "").upper()
-        if outcome != "failed" or kind != "ATA":
-            via = (kind.lower() if kind != "ATA" else "alimtalk") if outcome == "delivered" else None
+        if outcome != ReportOutcome.FAILED or kind != "ATA":
+            via = (kind.lower() if kind != "ATA" else "alimtalk") if outcome == ReportOutcome.DELIVERED else None
             return SolapiReport(message_id, outcome, code, row.reason, via, kind=kind)
         kakao = entry.get("kakaoOptions")
         sms_off = bool(kakao.get("disableSms")) if isinstance(kakao, dict) else True
         # SOLAPI's fallback needs a sender number: an AlimTalk sent without one has none to wait for.
         if sms_off or code not in codes.KAKAO_FAILURES or not entry.get("from"):
-            return SolapiReport(message_id, "failed", code, row.reason, None, fallback_used=False, kind=kind)
+            return SolapiReport(
+                message_id, ReportOutcome.FAILED, code, row.reason, None, fallback_used=False, kind=kind
+            )
         return self._fallback_report(entry, code, row)
 
     def _fallback_report(self, ata: Mapping[str, Any], code: str, row: codes.StatusCode) -> SolapiReport:
@@ -427,15 +431,15 @@ class SolapiClient:
         fallback = next((e for e in entries if e.get("replacement") is True and e.get("messageId") != message_id), None)
         if fallback is None:
             return SolapiReport(
-                message_id, "pending", code, f"{row.reason}; waiting for SOLAPI's fallback SMS", kind="ATA"
+                message_id, ReportOutcome.PENDING, code, f"{row.reason}; waiting for SOLAPI's fallback SMS", kind="ATA"
             )
         fb_code = str(fallback.get("statusCode") or "").strip()
         fb = codes.status(fb_code)
         combined = f"{code}/{fb_code}"
         reason = f"AlimTalk {row.reason}; fallback {fb.reason}"
-        if fb.report == "pending":
-            return SolapiReport(message_id, "pending", combined, reason, kind="ATA")
-        via = str(fallback.get("type") or "sms").lower() if fb.report == "delivered" else None
+        if fb.report == ReportOutcome.PENDING:
+            return SolapiReport(message_id, ReportOutcome.PENDING, combined, reason, kind="ATA")
+        via = str(fallback.get("type") or "sms").lower() if fb.report == ReportOutcome.DELIVERED else None
         return SolapiReport(message_id, fb.report, combined, reason, via, fallback_used=True, kind="ATA")
 
     # -- templates and account -------------------------------------------------------------------
@@ -475,7 +479,7 @@ class SolapiClient:
         reply = self.http.json_ok("GET", "/cash/v1/balance")
         value = reply.get("balance") if isinstance(reply, dict) else None
         if not isinstance(value, int | float):
-            raise SolapiError(codes.RequestError("bad-reply", "unknown", "SOLAPI's balance reply had no balance"))
+            raise SolapiError(codes.RequestError("bad-reply", Verdict.UNKNOWN, "SOLAPI's balance reply had no balance"))
         return float(value)
 
 

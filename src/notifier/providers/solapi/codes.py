@@ -9,20 +9,15 @@ A status code has two readings:
 - `report`: the outcome when the code is read back from the message list: 2000 and 3000 wait for
   the carrier (pending), 4000 is delivered, every other code is a failure.
 
-A code the table does not know is kept verbatim and never raises. The verdict words are exactly
-the provider-neutral ones of the product (accepted, rejected, retry, fallback, unknown; delivered,
-failed, pending).
-
-Pure: standard library only.
+A code the table does not know is kept verbatim and never raises. The verdicts are the product's
+provider-neutral ones (domain/verdict.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-SendVerdict = Literal["accepted", "rejected", "retry", "fallback", "unknown"]
-ReportOutcome = Literal["pending", "delivered", "failed"]
+from ...domain.verdict import ReportOutcome, Verdict
 
 REGISTERED = "2000"
 AT_CARRIER = "3000"
@@ -35,15 +30,15 @@ class StatusCode:
     code: str
     text: str
     """SOLAPI's Korean text, verbatim."""
-    send: SendVerdict
+    send: Verdict
     why: str = ""
     """Why this verdict, where it is not obvious from the text."""
 
     @property
     def report(self) -> ReportOutcome:
         if self.code in PENDING_CODES:
-            return "pending"
-        return "delivered" if self.code == DELIVERED else "failed"
+            return ReportOutcome.PENDING
+        return ReportOutcome.DELIVERED if self.code == DELIVERED else ReportOutcome.FAILED
 
     @property
     def reason(self) -> str:
@@ -56,12 +51,9 @@ _STALE_IMAGE = "our cached image id expired at SOLAPI: the client forgets it, so
 _SERVER = "refused at registration by a server error, so not sent: safe to try again"
 _SENDER = "sender number not registered: like API Store's 500, fixed by registering it, not by retrying this message"
 
-_R: SendVerdict = "rejected"
-_T: SendVerdict = "retry"
-_F: SendVerdict = "fallback"
-_A: SendVerdict = "accepted"
+_R, _T, _F, _A = Verdict.REJECTED, Verdict.RETRY, Verdict.FALLBACK, Verdict.ACCEPTED
 
-_ROWS: tuple[tuple[str, str, SendVerdict, str], ...] = (
+_ROWS: tuple[tuple[str, str, Verdict, str], ...] = (
     ("1010", "필수 입력 값 미입력", _R, ""),
     ("1011", "Format Error", _R, ""),
     ("1013", "제목은 문자 타입이 'SMS'일 경우 사용이 불가능합니다.", _R, ""),
@@ -187,7 +179,7 @@ def status(code: object) -> StatusCode:
     unknown (whether it went out cannot be told); as a report it is a failure, like every code but
     2000, 3000 and 4000."""
     text = _text(code)
-    return STATUS_CODES.get(text) or StatusCode(text, "unknown status code", "unknown")
+    return STATUS_CODES.get(text) or StatusCode(text, "unknown status code", Verdict.UNKNOWN)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -199,22 +191,22 @@ def status(code: object) -> StatusCode:
 class RequestError:
     code: str
     """The errorCode verbatim, or http-<status> when the body had none."""
-    verdict: SendVerdict
+    verdict: Verdict
     reason: str
 
 
 _REFUSED_UNSIGNED = "refused before anything was sent; retried later, as a rotated key or a clock skew must not reject every message forever"
 
-ERROR_CODES: dict[str, tuple[SendVerdict, str]] = {
-    "InvalidAPIKey": ("retry", "유효한 API Key가 아님: " + _REFUSED_UNSIGNED),
-    "SignatureDoesNotMatch": ("retry", "생성한 Signature가 일치하지 않음: " + _REFUSED_UNSIGNED),
-    "RequestTimeTooSkewed": ("retry", "시간 값이 서버 시간을 15분 이상 벗어남: " + _REFUSED_UNSIGNED),
+ERROR_CODES: dict[str, tuple[Verdict, str]] = {
+    "InvalidAPIKey": (Verdict.RETRY, "유효한 API Key가 아님: " + _REFUSED_UNSIGNED),
+    "SignatureDoesNotMatch": (Verdict.RETRY, "생성한 Signature가 일치하지 않음: " + _REFUSED_UNSIGNED),
+    "RequestTimeTooSkewed": (Verdict.RETRY, "시간 값이 서버 시간을 15분 이상 벗어남: " + _REFUSED_UNSIGNED),
     "DuplicatedSignature": (
-        "retry",
+        Verdict.RETRY,
         "15분 안에 동일한 signature 값: the request was refused before processing; the retry signs anew",
     ),
     "ValidationError": (
-        "rejected",
+        Verdict.REJECTED,
         "the request's parameters were refused as a whole, before any message was registered",
     ),
 }
@@ -239,9 +231,9 @@ def request_error(status_code: int, error_code: object, message: object = None) 
         return RequestError(code, verdict, f"{code}: {reason}{said}")
     if code in STATUS_CODES:
         row = STATUS_CODES[code]
-        verdict = "unknown" if row.send == "accepted" else row.send
+        verdict = Verdict.UNKNOWN if row.send == Verdict.ACCEPTED else row.send
         return RequestError(code, verdict, f"whole request refused: {row.reason}{said}")
     label = code or f"http-{status_code}"
     if status_code in (401, 403, 429, 503):
-        return RequestError(label, "retry", f"HTTP {status_code} {label}: refused before processing{said}")
-    return RequestError(label, "unknown", f"HTTP {status_code} {label}: not documented, outcome unknown{said}")
+        return RequestError(label, Verdict.RETRY, f"HTTP {status_code} {label}: refused before processing{said}")
+    return RequestError(label, Verdict.UNKNOWN, f"HTTP {status_code} {label}: not documented, outcome unknown{said}")
