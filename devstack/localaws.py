@@ -663,6 +663,9 @@ class LocalAws:
         if key == "Fn::If":
             condition, if_true, if_false = arg
             return self._resolve_any(if_true if self._condition_holds(condition) else if_false)
+        if key == "Fn::FindInMap":
+            name, top, second = (self._resolve_any(v) for v in arg)
+            return self.template["Mappings"][name][top][second]
         if key == "Fn::Equals":
             left, right = (self._resolve_any(v) for v in arg)
             return str(left) == str(right)

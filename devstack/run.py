@@ -19,10 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from notifier.domain.record import message_id_of
 from notifier.domain.timefmt import KST
 
 from .samples import SANDBOX_OUTCOMES
-from .stack import ROOT, LocalStack, sample_bodies
+from .stack import ROOT, LocalStack, provider_from_env, sample_bodies
 
 LOG_FILE = ROOT / ".local" / "run.log"
 # Reports become ready 90 s after the send: the first poll (a minute after) finds "result is null",
@@ -34,7 +35,8 @@ MAX_TICKS = 30
 # failure); the final table marks them.
 RUN_OUTCOMES: dict[str, dict[str, str]] = {
     **SANDBOX_OUTCOMES,
-    "01055550003": {"call_status": "4410"},  # sample-duplicate-shipped: 잘못된번호
+    # sample-duplicate-shipped: API Store 4410 잘못된번호, SOLAPI 3032 미가입자 (each provider reads its own)
+    "01055550003": {"call_status": "4410", "status_code": "3032"},
 }
 DELIVERED_MIX: dict[str, dict[str, float]] = {
     "sms": {"4100": 1},
@@ -42,6 +44,8 @@ DELIVERED_MIX: dict[str, dict[str, float]] = {
     "mms": {"6600": 1},
     "kko": {"0": 1},
     "fallback": {"00": 1},
+    "solapi": {"4000": 1},
+    "solapi_ata": {"4000": 1},
 }
 
 
@@ -81,7 +85,8 @@ def pad(s: str, n: int) -> str:
     return s + " " * (n - width(s))
 
 
-COLUMNS = (("id", 46), ("asked", 8), ("used", 8), ("status", 10), ("cmid", 22), ("reason", 70))
+# "message id": the provider's id of the accepted message (API Store's cmid, SOLAPI's messageId).
+COLUMNS = (("id", 46), ("asked", 8), ("used", 8), ("status", 10), ("message id", 32), ("reason", 70))
 
 
 def row(rec: dict[str, Any]) -> list[str]:
@@ -94,7 +99,7 @@ def row(rec: dict[str, Any]) -> list[str]:
         str(rec.get("channel_requested") or "-"),
         str(rec.get("channel_used") or "-"),
         str(rec.get("status")),
-        str(rec.get("cmid") or "-"),
+        str(message_id_of(rec) or "-"),
         reason.replace("\n", " "),
     ]
 
@@ -124,7 +129,7 @@ def final_row(rec: dict[str, Any], staged: set[str] | frozenset[str] = frozenset
     rid = str(rec["id"]) + (" (sqs id)" if rec.get("id_source") == "sqs_message_id" else "")
     used = str(rec.get("delivered_via") or rec.get("channel_used") or "-")
     reason = str(rec.get("reason") or "")
-    if rec.get("cmid") in staged:
+    if message_id_of(rec) in staged:
         reason = f"staged: {reason}"
     if rec.get("status") == "sent" and rec.get("next_poll_at"):
         reason = f"waiting for its send time; first report poll at {_kst(float(rec['next_poll_at']))}"
@@ -134,7 +139,7 @@ def final_row(rec: dict[str, Any], staged: set[str] | frozenset[str] = frozenset
 
 
 def final_table(records: list[dict[str, Any]], staged: set[str]) -> str:
-    """staged: the cmids whose report the run fixed on purpose (RUN_OUTCOMES)."""
+    """staged: the provider message ids whose report the run fixed on purpose (RUN_OUTCOMES)."""
     lines = ["  ".join(pad(name, w) for name, w in FINAL_COLUMNS).rstrip()]
     lines.append("  ".join("-" * w for _, w in FINAL_COLUMNS))
     for rec in sorted(records, key=lambda r: str(r.get("accepted_at", ""))):
@@ -221,6 +226,15 @@ def poll_until_settled(stack: LocalStack, clock: FastForward) -> tuple[int, list
     return MAX_TICKS, due
 
 
+def _sandbox_id(message: dict[str, Any]) -> str:
+    """A message as the sandbox shows it: API Store's carry a cmid, SOLAPI's a message_id."""
+    return str(message.get("cmid") or message.get("message_id"))
+
+
+def _sandbox_phone(message: dict[str, Any]) -> str:
+    return str(message.get("dest_phone") or message.get("to"))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="make run", description=__doc__)
     ap.add_argument("--verbose", action="store_true", help="handler logs on stdout instead of .local/run.log")
@@ -231,12 +245,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     clock = FastForward()
     print("starting moto server (template.yaml via samtranslator) and the provider sandbox ...", flush=True)
-    with LocalStack.start(log_stream=log, sandbox_config={"report_delay_s": REPORT_DELAY_S}) as stack:
+    parameters = provider_from_env()
+    with LocalStack.start(
+        log_stream=log, sandbox_config={"report_delay_s": REPORT_DELAY_S}, parameters=parameters
+    ) as stack:
         stack.sandbox.clock = clock
         for kind, mix in DELIVERED_MIX.items():
             stack.sandbox.set_outcome_mix(kind, mix)
         for number, outcome in RUN_OUTCOMES.items():
             stack.sandbox.force_outcome(number, **outcome)
+        print(f"  provider      {stack.provider}  (template parameter Provider; PROVIDER=apistore|solapi make run)")
         print(f"  embedded AWS  {stack.aws.endpoint_url}  (region {stack.aws.region})")
         print(f"  sandbox       {stack.sandbox.url}")
         print(f"  queue         {stack.queue_url}")
@@ -271,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         records = stack.records()
         print()
         print("final status, after the delivery reports:")
-        staged = {str(m["cmid"]) for m in delivered if m["dest_phone"] in RUN_OUTCOMES}
+        staged = {str(_sandbox_id(m)) for m in delivered if _sandbox_phone(m) in RUN_OUTCOMES}
         print(final_table(records, staged))
         print(STAGED_NOTE)
         events = stack.events_published()

@@ -31,7 +31,8 @@ def _alimtalk(rid: str, to: str, **over: Any) -> dict[str, Any]:
 
 # Report outcomes the sandbox gives these sample recipients, so `make run` shows every route.
 SANDBOX_OUTCOMES: dict[str, dict[str, str]] = {
-    "01055550011": {"rslt": "A", "msg_rslt": "00"},  # not a KakaoTalk user: the provider's fallback SMS delivers
+    # not a KakaoTalk user: the provider's fallback SMS delivers (API Store RSLT A, SOLAPI 3104)
+    "01055550011": {"rslt": "A", "msg_rslt": "00", "status_code": "3104"},
 }
 
 BATCHES: dict[str, list[Any]] = {

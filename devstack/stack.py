@@ -14,14 +14,14 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .esm import BatchOutcome, LambdaContext, SqsEventSource
-from .localaws import LocalAws
+from .localaws import LocalAws, load_template
 from .sandbox import Sandbox, SandboxConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,22 @@ EVENT_SOURCE = "kr-notifier"
 ISSUED_KEYS: set[str] = set()
 
 
+def provider_from_env(env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The template parameters that choose the provider, from $PROVIDER (`PROVIDER=solapi make run`):
+    {"Provider": name}, or nothing when it is unset, leaving the template's default."""
+    name = env.get("PROVIDER", "").strip()
+    if not name:
+        return {}
+    allowed = _provider_parameter()["AllowedValues"]
+    if name not in allowed:
+        raise SystemExit(f"PROVIDER: must be one of {', '.join(allowed)}, not {name!r}")
+    return {"Provider": name}
+
+
+def _provider_parameter() -> dict[str, Any]:
+    return dict(load_template(ROOT / "template.yaml")["Parameters"]["Provider"])
+
+
 @dataclass
 class LocalStack:
     aws: LocalAws
@@ -55,6 +71,7 @@ class LocalStack:
     poller: Callable[[dict[str, Any], Any], Any] | None = None
     tap_url: str = ""
     _tapped: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    provider: str = "apistore"  # the deployment's Provider parameter
 
     # ---------------------------------------------------------------- life cycle
     @classmethod
@@ -74,7 +91,8 @@ class LocalStack:
         # SOLAPI's key and secret on the same sandbox: the deployment's Provider picks which pair SSM holds.
         solapi_key, solapi_secret = "NCS" + secrets.token_hex(8).upper(), secrets.token_hex(16)
         ISSUED_KEYS.update({api_key, solapi_key, solapi_secret})
-        solapi = (parameters or {}).get("Provider") == "solapi"
+        provider = (parameters or {}).get("Provider") or str(_provider_parameter()["Default"])
+        solapi = provider == "solapi"
         sandbox = Sandbox(
             SandboxConfig(
                 api_key=api_key,
@@ -139,6 +157,7 @@ class LocalStack:
         # Not a dataclass field: a failing test's report prints its fixtures field by field (hypothesis
         # ignores repr=False), and the key must never be printed.
         stack.api_key = api_key  # type: ignore[attr-defined]
+        stack.provider = provider
         stack.poller_env, stack.poller, stack.tap_url = poller_env, poller, tap_url
         return stack
 

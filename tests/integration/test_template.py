@@ -245,13 +245,17 @@ def test_records_table_is_encrypted_recoverable_and_retained(sam: dict[str, Any]
 # -- permissions ---------------------------------------------------------------------------------
 
 
-def test_secrets_are_readable_only_by_their_parameter_arns(cfn: dict[str, Any]) -> None:
+def test_secrets_are_readable_only_by_the_chosen_providers_parameter_arns(cfn: dict[str, Any]) -> None:
     # Given the SSM and KMS statements
     ssm = [s for s in _statements(cfn) if any(a.startswith("ssm:") for a in _as_list(s["Action"]))]
     kms = [s for s in _statements(cfn) if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
     arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${%s}"
-    names = ("ProviderKeyParameterName", "ProviderClientIdParameterName", "ProviderSecretParameterName")
-    expected = [{"Fn::Sub": arn % name} for name in names]
+    # the API key, then the provider's second parameter: SOLAPI's API secret, else API Store's client id
+    expected = [
+        {"Fn::Sub": arn % "ProviderKeyParameterName"},
+        {"Fn::If": ["ProviderIsSolapi", {"Fn::Sub": arn % "ProviderSecretParameterName"},
+                    {"Fn::Sub": arn % "ProviderClientIdParameterName"}]},
+    ]  # fmt: skip
 
     # Then each function that reads them (dispatcher, poller) has one statement of each
     assert len(ssm) == len(kms) == 2
@@ -265,6 +269,60 @@ def test_secrets_are_readable_only_by_their_parameter_arns(cfn: dict[str, Any]) 
         condition = decrypt["Condition"]["StringEquals"]
         assert condition["kms:ViaService"] == {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}
         assert condition["kms:EncryptionContext:PARAMETER_ARN"] == expected
+    # And the switch is the Provider parameter
+    assert cfn["Conditions"]["ProviderIsSolapi"] == {"Fn::Equals": [{"Ref": "Provider"}, "solapi"]}
+
+
+@pytest.mark.parametrize(
+    ("provider", "granted", "not_granted"),
+    [
+        ("apistore", "/notifier/dev/provider/client-id", "/notifier/dev/provider/api-secret"),
+        ("solapi", "/notifier/dev/provider/api-secret", "/notifier/dev/provider/client-id"),
+    ],
+)
+def test_a_deployed_stack_may_read_its_own_providers_secrets_and_not_the_others(
+    provider: str, granted: str, not_granted: str
+) -> None:
+    from devstack.localaws import LocalAws
+
+    # Given the stack deployed with a Provider
+    with LocalAws.start(ROOT / "template.yaml", parameters={"Provider": provider}) as local:
+        iam = local.client("iam")
+        for role in ("DispatcherFunctionRole", "PollerFunctionRole"):
+            name = local.physical_ids[role]
+            (policy,) = iam.list_role_policies(RoleName=name)["PolicyNames"]
+            document = json.dumps(iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"])
+            # Then its roles name the API key and that provider's second parameter, not the other provider's
+            assert "parameter/notifier/dev/provider/api-key" in document, role
+            assert f"parameter{granted}" in document, role
+            assert f"parameter{not_granted}" not in document, role
+        # And the functions are told which provider, and its own https URL when ProviderBaseUrl is empty
+        env = local.function_env("DispatcherFunction")
+        assert env["PROVIDER"] == provider
+        assert (
+            env["PROVIDER_BASE_URL"]
+            == {"apistore": "https://api.apistore.co.kr", "solapi": "https://api.solapi.com"}[provider]
+        )
+
+
+def test_the_provider_parameter_offers_both_providers_and_each_has_its_own_url(sam: dict[str, Any]) -> None:
+    # Given the Provider parameter and the providers' own URLs
+    spec = sam["Parameters"]["Provider"]
+    urls = sam["Mappings"]["ProviderUrls"]
+
+    # Then both providers can be chosen, the default is one of them, and each has an https URL
+    assert spec["AllowedValues"] == ["apistore", "solapi"]
+    assert spec["Default"] in spec["AllowedValues"]
+    assert {name: u["BaseUrl"] for name, u in urls.items()} == {
+        "apistore": "https://api.apistore.co.kr",
+        "solapi": "https://api.solapi.com",
+    }
+    # And the functions and the URL check read one and the same value: the given URL, else the provider's
+    chosen = {"Fn::If": ["HasProviderBaseUrl", {"Ref": "ProviderBaseUrl"},
+                         {"Fn::FindInMap": ["ProviderUrls", {"Ref": "Provider"}, "BaseUrl"]}]}  # fmt: skip
+    assert sam["Globals"]["Function"]["Environment"]["Variables"]["PROVIDER_BASE_URL"] == chosen
+    assert sam["Resources"]["ProviderBaseUrlCheck"]["Properties"]["Value"] == chosen
+    assert sam["Conditions"]["HasProviderBaseUrl"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ProviderBaseUrl"}, ""]}]}
 
 
 def test_parameter_names_must_start_with_a_slash(sam: dict[str, Any]) -> None:
@@ -662,7 +720,6 @@ def test_every_function_logs_to_its_own_group_with_retention(sam: dict[str, Any]
 def _check_pattern(sam: dict[str, Any], allow_insecure: str) -> str:
     """The AllowedPattern SSM applies to the provider URL, for a value of AllowInsecureProviderUrl."""
     check = sam["Resources"]["ProviderBaseUrlCheck"]["Properties"]
-    assert check["Value"] == {"Ref": "ProviderBaseUrl"}
     condition, if_allowed, otherwise = check["AllowedPattern"]["Fn::If"]
     assert sam["Conditions"][condition] == {"Fn::Equals": [{"Ref": "AllowInsecureProviderUrl"}, "true"]}
     return str(if_allowed if allow_insecure == "true" else otherwise)
@@ -671,7 +728,8 @@ def _check_pattern(sam: dict[str, Any], allow_insecure: str) -> str:
 def test_the_provider_url_defaults_to_https_and_plain_http_needs_the_explicit_parameter(sam: dict[str, Any]) -> None:
     # Given the parameters as deployed without overrides
     params = sam["Parameters"]
-    assert params["ProviderBaseUrl"]["Default"].startswith("https://")
+    assert params["ProviderBaseUrl"]["Default"] == ""  # the provider's own URL, https for each
+    assert all(u["BaseUrl"].startswith("https://") for u in sam["Mappings"]["ProviderUrls"].values())
     assert params["AllowInsecureProviderUrl"]["Default"] == "false"
     assert params["AllowInsecureProviderUrl"]["AllowedValues"] == ["false", "true"]
 
@@ -687,7 +745,7 @@ def test_the_provider_url_defaults_to_https_and_plain_http_needs_the_explicit_pa
     # And the functions get the same switch, to refuse it themselves at start
     env = sam["Globals"]["Function"]["Environment"]["Variables"]
     assert env["ALLOW_INSECURE_PROVIDER_URL"] == {"Ref": "AllowInsecureProviderUrl"}
-    assert env["PROVIDER_BASE_URL"] == {"Ref": "ProviderBaseUrl"}
+    assert env["PROVIDER_BASE_URL"] == sam["Resources"]["ProviderBaseUrlCheck"]["Properties"]["Value"]
 
 
 def test_a_local_stack_with_a_plain_http_provider_url_is_refused_unless_allowed() -> None:
