@@ -112,7 +112,7 @@ def table(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-FINAL_COLUMNS = (("id", 46), ("used", 8), ("status", 10), ("report", 8), ("reason", 100))
+FINAL_COLUMNS = (("id", 46), ("used", 8), ("status", 10), ("report", 10), ("reason", 100))
 
 
 def _kst(epoch: float) -> str:

@@ -87,6 +87,8 @@ def _clock() -> str:
 
 def change_line(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
     """One record write: its status after the write, the channel and route, and what the write said."""
+    from notifier.domain.record import message_id_of
+
     rec = new or old or {}
     status = str(rec.get("status", "removed")) if new else "removed"
     used = rec.get("delivered_via") or rec.get("channel_used") or "-"
@@ -94,8 +96,10 @@ def change_line(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
     was = (old or {}).get("status")
     if new and was == status == "sent" and rec.get("poll_note"):
         detail = f"report not ready at poll {rec.get('polls', '?')}: {rec['poll_note']}"
-    elif status == "sent" and rec.get("cmid"):
-        detail = f"cmid {rec['cmid']}" + (f"  {rec['reason']}" if rec.get("reason") else "")
+    elif status == "sent" and message_id_of(rec):
+        # API Store's id is its cmid (the name its tools print); SOLAPI's is a messageId
+        label = "cmid" if rec.get("cmid") else "message id"
+        detail = f"{label} {message_id_of(rec)}" + (f"  {rec['reason']}" if rec.get("reason") else "")
         if rec.get("scheduled_for"):
             detail += f"  scheduled for {rec['scheduled_for']} KST"
     else:
@@ -189,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)  # fmt: skip
     log = stack = None
     try:
-        from .stack import ROOT, LocalStack
+        from .stack import ROOT, LocalStack, provider_from_env
 
         log_file = ROOT / ".local" / "serve.log"
         log_file.parent.mkdir(exist_ok=True)
@@ -201,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             default_account=True,
             aws_port=args.aws_port,
             stable_names=True,
+            parameters=provider_from_env(),
         )
         starting = False
     except BaseException as exc:
@@ -232,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(stack: LocalStack, args: argparse.Namespace, stopping: Callable[[], bool], log_file: Path) -> None:
-    from .stack import CLIENT_ID
+    from .stack import CLIENT_ID, SOLAPI_PF_ID
 
     period = stack.poll_interval_s()
     every = args.poll_every or float(period)
@@ -242,6 +247,12 @@ def serve(stack: LocalStack, args: argparse.Namespace, stopping: Callable[[], bo
     pace = "the schedule's own pace" if every == period else f"a tick every {every:g} s, each standing for {period} s"
     env = stack.aws
     shell, python = producer_commands(env.endpoint_url, stack.queue_url)
+    # Each provider's account on the sandbox, and a report staged its way (a number that does not exist)
+    account, staged = (
+        (f"KakaoTalk channel (pfId) {SOLAPI_PF_ID}", {"phone": "01012345678", "status_code": "3032"})
+        if stack.provider == "solapi"
+        else (f"client id {CLIENT_ID}", {"phone": "01012345678", "call_status": "4410"})
+    )
     print(
         f"""kr-notifier local stack is up (Ctrl-C to stop). State is in memory: every start is fresh.
 
@@ -250,9 +261,10 @@ def serve(stack: LocalStack, args: argparse.Namespace, stopping: Callable[[], bo
   dead letters     {stack.dlq_url}
   records table    {stack.env["TABLE_NAME"]}
   report poller    {rate}, at {pace}
-  provider sandbox {stack.sandbox.url}   client id {CLIENT_ID}
+  provider         {stack.provider}   (template parameter Provider; PROVIDER=apistore|solapi make serve)
+  provider sandbox {stack.sandbox.url}   {account}
                    what reached phones: {stack.sandbox.url}/_sandbox/messages
-                   stage a report: POST {stack.sandbox.url}/_sandbox/outcomes {json.dumps({"phone": "01012345678", "call_status": "4410"})}
+                   stage a report: POST {stack.sandbox.url}/_sandbox/outcomes {json.dumps(staged)}
   handler logs     {log_file}
 
 Send an event from a shell (any credentials do; region and endpoint must be given):

@@ -1,7 +1,9 @@
-"""`make run`, whole: the command a new user types, in a subprocess, with its printed table read back."""
+"""`make run`, whole: the command a new user types, in a subprocess, with its printed table read back,
+once per provider (`make run` and `PROVIDER=solapi make run`)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -29,14 +31,34 @@ EXPECTED = {
     "sample-alimtalk-missing-variable": ("alimtalk", "alimtalk", "rejected"),
     "sample-alimtalk-test-mode": ("alimtalk", "alimtalk", "sent"),
 }
+# SOLAPI has no test endpoint for AlimTalk (API Store's msg_test): a test-mode AlimTalk is refused.
+SOLAPI_TEST_MODE_REASON = "SOLAPI has no test send for AlimTalk"
+# The provider's id of an accepted message: API Store's cmid, SOLAPI's messageId.
+MESSAGE_ID = {"apistore": r"\d{16,22}", "solapi": r"M4V\d{14}[0-9A-Z]{15}"}
+PROVIDERS = ("apistore", "solapi")
+
+
+def expected(provider: str) -> dict[str, tuple[str, str, str]]:
+    if provider == "solapi":
+        return {**EXPECTED, "sample-alimtalk-test-mode": ("alimtalk", "alimtalk", "rejected")}
+    return EXPECTED
+
+
+@pytest.fixture(scope="module", params=PROVIDERS)
+def provider(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
-def run_output() -> str:
+def run_output(provider: str) -> str:
+    env = {**os.environ, "PROVIDER": provider}
     proc = subprocess.run(
-        [sys.executable, "-m", "devstack.run"], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
-    )
+        [sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the run says which provider it went through
+    assert re.search(rf"^  provider\s+{provider}\b", proc.stdout, re.M), proc.stdout[:500]
     return proc.stdout
 
 
@@ -76,17 +98,19 @@ def published(output: str) -> list[list[str]]:
     ]
 
 
-def test_every_sample_event_reaches_its_expected_status(run_output):
+def test_every_sample_event_reaches_its_expected_status(run_output, provider):
     table = rows(run_output)
-    for rid, (asked, used, status) in EXPECTED.items():
+    for rid, (asked, used, status) in expected(provider).items():
         assert table[rid][1:4] == [asked, used, status], (rid, table.get(rid))
 
 
-def test_sent_samples_carry_a_cmid_and_rejected_ones_a_reason(run_output):
+def test_sent_samples_carry_the_providers_message_id_and_rejected_ones_a_reason(run_output, provider):
     table = rows(run_output)
-    for rid, (_, _, status) in EXPECTED.items():
+    for rid, (_, _, status) in expected(provider).items():
         if status == "sent":
-            assert re.fullmatch(r"\d{16,22}", table[rid][4]), table[rid]
+            assert re.fullmatch(MESSAGE_ID[provider], table[rid][4]), table[rid]
+        elif rid == "sample-alimtalk-test-mode":
+            assert table[rid][5] == SOLAPI_TEST_MODE_REASON, table[rid]
         elif rid.startswith("sample-alimtalk"):
             assert table[rid][5].startswith("alimtalk.variables: missing 'order'"), table[rid]
         else:
@@ -102,11 +126,13 @@ def test_bodies_without_an_id_are_rejected_under_their_sqs_message_id(run_output
     assert reasons[1].startswith("id: required")
 
 
-def test_the_duplicate_pair_reached_the_provider_once_and_nothing_was_lost(run_output):
+def test_the_duplicate_pair_reached_the_provider_once_and_nothing_was_lost(run_output, provider):
     summary = next(line for line in run_output.splitlines() if " records (" in line)
     # 17 messages: a duplicate pair collapses to one record; 10 sends reach a phone (the test-mode
-    # AlimTalk is validated by the provider and delivered nowhere; two AlimTalks went out as SMS)
-    assert summary.startswith("16 records (rejected 5, sent 11)")
+    # AlimTalk is validated by API Store and delivered nowhere, refused for SOLAPI; two AlimTalks
+    # went out as SMS)
+    counts = {"apistore": "rejected 5, sent 11", "solapi": "rejected 6, sent 10"}[provider]
+    assert summary.startswith(f"16 records ({counts})"), summary
     assert "the sandbox accepted 10 messages; DLQ holds 0" in summary
 
 
@@ -134,7 +160,8 @@ def test_only_the_outcomes_staged_on_purpose_are_marked_staged(run_output):
 def test_the_handler_logs_hold_no_key_and_no_whole_phone_number(run_output):
     log = (ROOT / ".local" / "run.log").read_text()
     assert '"message":"sent"' in log
-    assert "sbx-" not in log  # every local key starts with sbx-
+    assert "sbx-" not in log  # every local API Store key starts with sbx-
+    assert not re.search(r"NCS[0-9A-F]{16}", log)  # and every local SOLAPI key with NCS
     assert not re.search(r"(?<!\d)010\d{8}(?!\d)", log)
 
 
@@ -158,14 +185,31 @@ FINAL = {
     "sample-scheduled-reminder": ("sms", "sent", "-", "waiting for its send time; first report poll at 2030-01-15 09:01 KST"),
     "sample-alimtalk-test-mode": ("alimtalk", "sent", "-", "test mode (msg_test)"),
 }  # fmt: skip
+# The same samples through SOLAPI: its status codes (4000 delivered, 3032 미가입자, 3104 not a KakaoTalk
+# user), and the test-mode AlimTalk refused at once (the rejected samples are checked apart).
+SOLAPI_FINAL = {
+    **{rid: (via, status, "4000", re.sub(r"\(report \d+\)", "(report 4000)", reason))
+       for rid, (via, status, code, reason) in FINAL.items() if code in ("4100", "6600", "0")},
+    "sample-duplicate-shipped": ("sms", "failed", "3032", "staged: report 3032: 3032 미가입자"),
+    "sample-alimtalk-provider-fallback": (
+        "sms", "delivered", "3104/4000",
+        "staged: delivered by the fallback SMS after the AlimTalk failed (AlimTalk 3104 카카오톡 미사용자",
+    ),
+    "sample-scheduled-reminder": FINAL["sample-scheduled-reminder"],
+}  # fmt: skip
 
 
-def test_the_poller_settles_every_sent_sample_with_its_report(run_output):
+def final(provider: str) -> dict[str, tuple[str, str, str, str]]:
+    return SOLAPI_FINAL if provider == "solapi" else FINAL
+
+
+def test_the_poller_settles_every_sent_sample_with_its_report(run_output, provider):
     # Given make run's table after the poller ran on its schedule
     table = final_rows(run_output)
 
     # Then each sample that was sent has its final status, report code and reason
-    for rid, (via, status, code, reason) in FINAL.items():
+    assert len(final(provider)) == len(FINAL) - (provider == "solapi")
+    for rid, (via, status, code, reason) in final(provider).items():
         assert table[rid][1:4] == [via, status, code], (rid, table.get(rid))
         assert table[rid][4].startswith(reason), (rid, table[rid][4])
 
@@ -186,7 +230,7 @@ def test_the_poller_backs_off_before_the_report_is_ready(run_output):
     assert ticks == [("1", "1", "9", "9", "pending 9"), ("3", "3", "9", "9", "delivered 8, failed 1")]
 
 
-def test_one_eventbridge_event_per_terminal_transition(run_output):
+def test_one_eventbridge_event_per_terminal_transition(run_output, provider):
     # Given the events the tap rule received, and the final table
     events = published(run_output)
     table = final_rows(run_output)
@@ -197,12 +241,13 @@ def test_one_eventbridge_event_per_terminal_transition(run_output):
     }
 
     # Then every terminal record was published exactly once, with the matching detail-type, and the
-    # accepted test-mode send once as "Notification Tested" (it has no report to wait for)
-    expected = {**terminal, "sample-alimtalk-test-mode": "sent"}
-    assert sorted(e[1] for e in events) == sorted(expected)
+    # test-mode send accepted by API Store once as "Notification Tested" (it has no report to wait for)
+    tested = {"sample-alimtalk-test-mode": "sent"} if provider == "apistore" else {}
+    published_ids = {**terminal, **tested}
+    assert sorted(e[1] for e in events) == sorted(published_ids)
     for detail_type, rid, status, *_ in events:
-        word = "Tested" if rid == "sample-alimtalk-test-mode" else status.title()
-        assert detail_type == f"Notification {word}" and expected[rid] == status
+        word = "Tested" if rid in tested else status.title()
+        assert detail_type == f"Notification {word}" and published_ids[rid] == status
     # And the AlimTalk routes say which way the message went
     by_id = {e[1]: e for e in events}
     assert by_id["sample-alimtalk-provider-fallback"][3:] == ["sms", "used"]
@@ -210,7 +255,8 @@ def test_one_eventbridge_event_per_terminal_transition(run_output):
     assert by_id["sample-alimtalk-app-fallback"][3:] == ["sms", "app"]
 
 
-def test_the_final_summary_counts_every_record_and_event(run_output):
+def test_the_final_summary_counts_every_record_and_event(run_output, provider):
     summary = next(line for line in run_output.splitlines() if line.startswith("after the poller:"))
-    assert summary.startswith("after the poller: 16 records (delivered 8, failed 1, rejected 5, sent 2); 3 ticks")
+    counts = {"apistore": "rejected 5, sent 2", "solapi": "rejected 6, sent 1"}[provider]
+    assert summary.startswith(f"after the poller: 16 records (delivered 8, failed 1, {counts}); 3 ticks"), summary
     assert "15 EventBridge events" in summary

@@ -67,13 +67,13 @@ class Server:
         return rest
 
 
-def start_serve(tmp_path: Path, *options: str) -> Server:
+def start_serve(tmp_path: Path, *options: str, env: dict[str, str] | None = None) -> Server:
     aws_port, sandbox_port = _free_port(), _free_port()
     stderr = tmp_path / f"serve-{aws_port}.stderr"
     proc = subprocess.Popen(
         [sys.executable, "-u", "-m", "devstack.serve", "--aws-port", str(aws_port),
          "--sandbox-port", str(sandbox_port), *options],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr.open("w"), text=True,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr.open("w"), text=True, env={**os.environ, **(env or {})},
         start_new_session=True,  # its own process group, as a shell gives a foreground job
     )  # fmt: skip
     server = Server(proc, stderr)
@@ -184,6 +184,31 @@ def test_the_readme_shell_command_sends_as_printed(server):
 
     # Then its event is dispatched
     server.read_until(r"record  dev-1  sent  \[sms\]  cmid \d{16,22}")
+
+
+def test_provider_solapi_serves_through_the_solapi_sandbox_and_says_so(tmp_path):
+    # Given make serve started with PROVIDER=solapi
+    s = start_serve(tmp_path, "--poll-every", "1", env={"PROVIDER": "solapi"})
+    try:
+        # Then its banner names the provider and the SOLAPI way to stage a report
+        assert re.search(r"\n  provider\s+solapi\b", s.seen), s.seen
+        staged = json.loads(re.search(r"stage a report: POST \S+/_sandbox/outcomes (\{.*\})", s.seen)[1])
+        assert staged == {"phone": "01012345678", "status_code": "3032"}
+        # When a producer sends after staging that report as the banner says
+        body = json.dumps(staged).encode()
+        request = urllib.request.Request(f"{sandbox_url(s)}/_sandbox/outcomes", data=body, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        sqs = boto3.client("sqs", region_name="ap-northeast-2", endpoint_url=endpoint(s),
+                           aws_access_key_id="x", aws_secret_access_key="x")  # fmt: skip
+        sqs.send_message(QueueUrl=queue_url(s), MessageBody=json.dumps({"id": "sol-1", "to": "010-1234-5678",
+                                                                        "text": "안녕하세요"}))  # fmt: skip
+        # Then SOLAPI took it (its message id) and its report settled the record
+        s.read_until(r"record  sol-1  sent  \[sms\]  message id M4V\w+")
+        s.read_until(r"record  sol-1  failed  \[sms\]  report 3032: 3032 미가입자")
+        s.read_until(r"event   Notification Failed  sol-1")
+    finally:
+        s.stop("sigterm")
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])

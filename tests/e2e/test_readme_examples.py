@@ -60,11 +60,12 @@ def test_a_missing_claim_or_a_broken_example_is_caught():
         examples(broken)
 
 
-@pytest.fixture(scope="module")
-def outcomes() -> dict[str, dict[str, Any]]:
-    """Every README example event sent as its producer would, dispatched, then polled to its end."""
+@pytest.fixture(scope="module", params=["apistore", "solapi"])
+def outcomes(request: pytest.FixtureRequest) -> dict[str, dict[str, Any]]:
+    """Every README example event sent as its producer would, dispatched, then polled to its end,
+    through each provider (the template's Provider parameter)."""
     clock = FastForward()
-    with LocalStack.start(sandbox_config={"report_delay_s": 5}) as stack:
+    with LocalStack.start(sandbox_config={"report_delay_s": 5}, parameters={"Provider": request.param}) as stack:
         stack.sandbox.clock = clock
         # Every report says delivered unless the message itself cannot be: what a README promises.
         for kind, mix in DELIVERED_MIX.items():
@@ -76,7 +77,10 @@ def outcomes() -> dict[str, dict[str, Any]]:
                 break
             clock.advance(stack.poll_interval_s())
             stack.poll(clock=clock)
-        return {r["id"]: r for r in stack.records()}
+        records = stack.records()
+        # every example that was sent went through the provider asked for
+        assert {r["provider"] for r in records if r.get("provider")} == {request.param}
+        return {r["id"]: r for r in records}
 
 
 @pytest.mark.parametrize("index", range(len(examples(README))))
