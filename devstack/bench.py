@@ -5,6 +5,9 @@ and the sandbox at a fixed provider latency; wall time per batch against one pro
 Cold start: the import time of each handler module from the output of `make build`, in a fresh
 interpreter that holds only boto3 (devstack.lambda_runtime), with and without the shipped .pyc and
 with Tracing=Active, against `import boto3` alone.
+Providers: batches of 10 and 100 SQS messages through API Store and through SOLAPI at the same sandbox
+latency: the provider requests each batch made (the sandbox's request counts), wall time and its ratio
+to one round trip.
 Report poller: 10 000 reports due at once, drained by the real handler's ticks, against a sequential
 poller (devstack/bench_poller.py).
 """
@@ -45,7 +48,7 @@ def _round_trip_ms(stack: LocalStack, repeats: int) -> float:
     for _ in range(repeats):
         msg = TextMessage(kind="sms", dest_phone="01012345678", send_phone="0212345678", msg_body="rt")
         t = time.perf_counter()
-        provider.send_text(msg)
+        provider.send_texts([msg])
         samples.append((time.perf_counter() - t) * 1000)
     return statistics.median(samples)
 
@@ -148,17 +151,62 @@ def dispatcher_bench(latency_ms: int, repeats: int) -> None:
         print(f"concurrency per batch: SEND_CONCURRENCY={stack.env.get('SEND_CONCURRENCY')}")
 
 
+def _sends(stack: LocalStack) -> int:
+    """Send requests the sandbox has answered so far: API Store's one per SMS, SOLAPI's send-many."""
+    counts = stack.sandbox.requests_count()
+    return sum(n for kind, n in counts.items() if kind in ("sms", "lms", "mms") or kind == "solapi_send")
+
+
+def provider_bench(latency_ms: int, repeats: int, providers: tuple[str, ...] = ("apistore", "solapi")) -> None:
+    """The same SMS batches through each provider (the template's Provider parameter), side by side."""
+    rows: list[tuple[str, float, int, float, float]] = []
+    for provider in providers:
+        with LocalStack.start(
+            log_stream=io.StringIO(), parameters={"Provider": provider, "SendConcurrency": "10"}, moto_process=True
+        ) as stack:
+            stack.sandbox.set_faults(latency_ms=latency_ms)
+            stack.handler(_batch(2, "warm"), stack.context())  # cold start: SSM, pools, imports
+            rt = _round_trip_ms(stack, repeats * 3)
+            for n in (10, 100):
+                before = _sends(stack)
+                wall, failures = _handler_ms(stack, n, repeats)
+                requests = (_sends(stack) - before) / repeats
+                rows.append((provider, rt, n, requests, wall))
+                if failures:
+                    print(f"  {provider}, batch of {n}: {failures} item failures!")
+    print(f"providers side by side: SMS batches at sandbox latency {latency_ms} ms, SEND_CONCURRENCY=10, "
+          f"median of {repeats} batches")  # fmt: skip
+    print(f"  {'provider':<10}{'round trip':>11}{'batch':>7}{'requests':>10}{'per message':>13}{'wall':>10}"
+          f"{'÷ round trip':>14}")  # fmt: skip
+    for provider, rt, n, requests, wall in rows:
+        print(f"  {provider:<10}{rt:>8.0f} ms{n:>7}{requests:>10.1f}{requests / n:>13.2f}{wall:>7.0f} ms"
+              f"{wall / rt:>13.2f}×")  # fmt: skip
+    print(
+        "  requests: send requests the sandbox answered per batch (API Store: one per message; SOLAPI's "
+        "send-many takes many, so fewer than one per message only when the dispatcher hands it several)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="make bench", description=__doc__)
     ap.add_argument("--latency-ms", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--poll-reports", type=int, default=10_000, help="reports due at once for the poller")
     ap.add_argument("--poll-latency-ms", type=int, default=50)
+    ap.add_argument("--only", choices=("cold", "dispatcher", "providers", "poller"), help="run one part only")
     args = ap.parse_args(argv)
-    cold_start_bench(args.repeats)
-    print()
-    dispatcher_bench(args.latency_ms, args.repeats)
-    print()
+    parts: dict[str, Callable[[], None]] = {
+        "cold": lambda: cold_start_bench(args.repeats),
+        "dispatcher": lambda: dispatcher_bench(args.latency_ms, args.repeats),
+        "providers": lambda: provider_bench(args.latency_ms, args.repeats),
+    }
+    if args.only in parts:
+        parts[args.only]()
+        return 0
+    if args.only is None:
+        for part in parts.values():
+            part()
+            print()
     from .bench_poller import poller_bench
 
     poller_bench(n=args.poll_reports, latency_ms=args.poll_latency_ms)
