@@ -30,6 +30,9 @@ ATTACHMENT_BUCKET = "kr-notifier-dev-attachments"
 KEY_PARAM = "/notifier/dev/provider/api-key"
 CLIENT_ID_PARAM = "/notifier/dev/provider/client-id"
 CLIENT_ID = "notifier-dev"
+SECRET_PARAM = "/notifier/dev/provider/api-secret"
+# SOLAPI's sandbox channel (pfId) for a stack started with Provider=solapi.
+SOLAPI_PF_ID = "KA01PF261201000000000LOCALSTACK"
 DISPATCHER = "DispatcherFunction"
 POLLER = "PollerFunction"
 # Terminal transitions reach an application through an EventBridge rule; locally the rule targets
@@ -68,8 +71,20 @@ class LocalStack:
     ) -> LocalStack:
         # A fresh random key per stack: tests prove it never appears in any log, so it must be unguessable.
         api_key = "sbx-" + secrets.token_urlsafe(24)
-        ISSUED_KEYS.add(api_key)
-        sandbox = Sandbox(SandboxConfig(api_key=api_key, client_id=CLIENT_ID, **(sandbox_config or {}))).start()
+        # SOLAPI's key and secret on the same sandbox: the deployment's Provider picks which pair SSM holds.
+        solapi_key, solapi_secret = "NCS" + secrets.token_hex(8).upper(), secrets.token_hex(16)
+        ISSUED_KEYS.update({api_key, solapi_key, solapi_secret})
+        solapi = (parameters or {}).get("Provider") == "solapi"
+        sandbox = Sandbox(
+            SandboxConfig(
+                api_key=api_key,
+                client_id=CLIENT_ID,
+                solapi_api_key=solapi_key,
+                solapi_api_secret=solapi_secret,
+                solapi_pf_id=SOLAPI_PF_ID,
+                **(sandbox_config or {}),
+            )
+        ).start()
         try:
             params = {
                 "ProviderBaseUrl": sandbox.url,
@@ -78,6 +93,8 @@ class LocalStack:
                 "AttachmentBucketName": ATTACHMENT_BUCKET,
                 "ProviderKeyParameterName": KEY_PARAM,
                 "ProviderClientIdParameterName": CLIENT_ID_PARAM,
+                "ProviderSecretParameterName": SECRET_PARAM,
+                **({"SolapiPfId": SOLAPI_PF_ID} if solapi else {}),
                 **(parameters or {}),
             }
             aws = LocalAws.start(
@@ -92,8 +109,9 @@ class LocalStack:
             sandbox.stop()
             raise
         try:
-            aws.put_secret(params["ProviderKeyParameterName"], api_key)
+            aws.put_secret(params["ProviderKeyParameterName"], solapi_key if solapi else api_key)
             aws.put_secret(params["ProviderClientIdParameterName"], CLIENT_ID)
+            aws.put_secret(params["ProviderSecretParameterName"], solapi_secret)
             s3 = aws.client("s3")
             # moto's bucket names are global across its accounts, like S3's: an earlier stack may have made it.
             with contextlib.suppress(s3.exceptions.BucketAlreadyExists):

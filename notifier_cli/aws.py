@@ -17,6 +17,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from notifier.providers.apistore.client import ApiStoreHttp, Credentials
+from notifier.providers.solapi.auth import Credentials as SolapiCredentials
+from notifier.providers.solapi.auth import Signer
+from notifier.providers.solapi.client import SolapiClient, SolapiHttp
 
 from .errors import CliError, UsageError
 
@@ -42,6 +45,9 @@ class Target:
     key_param: str | None = None
     client_id_param: str | None = None
     client_id: str | None = None
+    provider: str | None = None  # apistore | solapi; else the stack's Provider parameter, else apistore
+    secret_param: str | None = None  # SOLAPI's API secret (instead of ProviderSecretParameterName)
+    pf_id: str | None = None  # SOLAPI's KakaoTalk channel (instead of SolapiPfId)
 
 
 def make_client(session: boto3.session.Session, service: str, endpoint_url: str | None, attempts: int = 5) -> Any:
@@ -58,6 +64,7 @@ class Aws:
         self._stack: dict[str, Any] | None = None
         self._lock = threading.Lock()
         self._http: ApiStoreHttp | None = None
+        self._solapi: SolapiClient | None = None
 
     # ---------------------------------------------------------------- AWS
     @property
@@ -166,6 +173,9 @@ class Aws:
 
     def provider(self) -> ApiStoreHttp:
         """The API Store client. The key is read once, decrypted, and only ever goes into the auth header."""
+        if self.provider_name() == "solapi":
+            # SOLAPI registers sender numbers in its console; this product calls no such API of it.
+            raise CliError("this command works with API Store only; the stack's provider is SOLAPI")
         if self._http is None:
             t = self.target
             base_url = t.provider_url or self._provider_setting(None, "ProviderBaseUrl", "--provider-url")
@@ -180,3 +190,28 @@ class Aws:
             creds = Credentials(api_key=self._ssm(key_name, "the provider API key"), client_id=client_id)
             self._http = ApiStoreHttp(base_url, lambda: creds)
         return self._http
+
+    def provider_name(self) -> str:
+        """The deployment's provider: --provider, else the stack's Provider parameter, else API Store
+        (a stack without the parameter predates SOLAPI; resources named by options alone are API Store's)."""
+        if self.target.provider:
+            return self.target.provider
+        if not (self.target.provider_url and self.target.key_param):
+            return self.stack_parameter("Provider") or "apistore"
+        return "apistore"
+
+    def solapi(self) -> SolapiClient:
+        """The SOLAPI client. Key and secret are read once, decrypted, and only ever sign requests."""
+        if self._solapi is None:
+            t = self.target
+            base_url = t.provider_url or self._provider_setting(None, "ProviderBaseUrl", "--provider-url")
+            key_name = self._provider_setting(t.key_param, "ProviderKeyParameterName", "--key-param")
+            secret_name = self._provider_setting(t.secret_param, "ProviderSecretParameterName", "--secret-param")
+            creds = SolapiCredentials(
+                self._ssm(key_name, "SOLAPI's API key"), self._ssm(secret_name, "SOLAPI's API secret")
+            )
+            self._solapi = SolapiClient(SolapiHttp(base_url, Signer(lambda: creds)))
+        return self._solapi
+
+    def solapi_pf_id(self) -> str | None:
+        return self.target.pf_id or self.stack_parameter("SolapiPfId") or None

@@ -18,7 +18,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from . import bulk, dlq, sendnumber, status, templates
+from . import balance, bulk, dlq, sendnumber, status, templates
 from .aws import DEFAULT_STACK, Aws, Target
 from .errors import INTERRUPTED, REFUSED, USAGE, CliError
 
@@ -61,6 +61,11 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     g.add_argument("--key-param", default=d(None), help="SSM parameter holding the provider API key")
     g.add_argument("--client-id-param", default=d(None), help="SSM parameter holding the provider client id")
     g.add_argument("--client-id", default=d(None), help="the provider client id itself (not a secret)")
+    g.add_argument(
+        "--provider", choices=("apistore", "solapi"), default=d(None), help="instead of the stack's Provider"
+    )
+    g.add_argument("--secret-param", default=d(None), help="SSM parameter holding SOLAPI's API secret")
+    g.add_argument("--pf-id", default=d(None), help="SOLAPI's KakaoTalk channel id (instead of SolapiPfId)")
 
 
 def _positive(value: str) -> int:
@@ -148,6 +153,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pin", required=True, metavar="CODE", help="the PIN the number received")
     p.add_argument("--pin-by", choices=("sms", "vms"), help="how it came; by default from its length (6 SMS, 2 VMS)")
     p.add_argument("--comment", help="by default the comment given with request-pin")
+
+    # ---------------------------------------------------------------- balance
+    command(
+        commands,
+        "balance",
+        "the provider account's balance (SOLAPI; API Store has no balance API)",
+        "The prepaid balance of the deployment's SOLAPI account (GET /cash/v1/balance), in won. API Store has "
+        "no balance API: its sends answer result_code 600 when the balance runs out.",
+        lambda aws, a: balance.show(aws),
+    )
 
     # ---------------------------------------------------------------- templates
     tp = command(
@@ -342,6 +357,9 @@ def _target(a: argparse.Namespace) -> Target:
         key_param=a.key_param,
         client_id_param=a.client_id_param,
         client_id=a.client_id,
+        provider=a.provider,
+        secret_param=a.secret_param,
+        pf_id=a.pf_id,
     )
 
 

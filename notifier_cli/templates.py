@@ -17,6 +17,8 @@ from notifier.domain.alimtalk import APPROVED, Checked, CheckFailure, Template, 
 from notifier.domain.event import AlimTalk, Event, format_errors
 from notifier.providers.apistore.alimtalk import parse_templates
 from notifier.providers.apistore.codes import TEMPLATE_STATUS_BY_CODE, TEMPLATE_STATUS_CODE_BY_NAME
+from notifier.providers.solapi.client import SolapiError
+from notifier.providers.transport import TransportError
 
 from . import provider
 from .aws import Aws
@@ -57,6 +59,8 @@ def variables(pairs: list[str] | None) -> dict[str, str]:
 
 
 def fetch(aws: Aws, code: str | None = None, status: str | None = None) -> dict[str, Template]:
+    if aws.provider_name() == "solapi":
+        return _solapi(aws, code, status)
     query = {k: v for k, v in (("template_code", code), ("status", status)) if v}
     body = provider.call(
         aws.provider(),
@@ -162,3 +166,15 @@ def _consequence(failure: CheckFailure, fallback: str) -> str:
     if failure.kind == "not_approved":
         return f"only {APPROVED} (approved) templates are sent; the dispatcher would send the fallback SMS/LMS instead"
     return "the dispatcher would send the fallback SMS/LMS instead (app-side fallback)"
+
+
+def _solapi(aws: Aws, code: str | None, status: str | None) -> dict[str, Template]:
+    """SOLAPI's kakao templates of the deployment's channel, in the same shape and filtered the same way."""
+    try:
+        found = aws.solapi().templates(aws.solapi_pf_id())
+    except TransportError as exc:
+        raise CliError(f"listing AlimTalk templates: {exc.reason}") from None
+    except SolapiError as exc:
+        raise CliError(f"listing AlimTalk templates: {exc.error.reason}") from None
+    wanted = TEMPLATE_STATUS_BY_CODE.get(status or "")
+    return {c: t for c, t in found.items() if (code is None or c == code) and (wanted is None or t.status == wanted)}

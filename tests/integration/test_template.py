@@ -245,17 +245,18 @@ def test_records_table_is_encrypted_recoverable_and_retained(sam: dict[str, Any]
 # -- permissions ---------------------------------------------------------------------------------
 
 
-def test_secrets_are_readable_only_by_their_two_parameter_arns(cfn: dict[str, Any]) -> None:
+def test_secrets_are_readable_only_by_their_parameter_arns(cfn: dict[str, Any]) -> None:
     # Given the SSM and KMS statements
     ssm = [s for s in _statements(cfn) if any(a.startswith("ssm:") for a in _as_list(s["Action"]))]
     kms = [s for s in _statements(cfn) if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
     arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${%s}"
-    expected = [{"Fn::Sub": arn % "ProviderKeyParameterName"}, {"Fn::Sub": arn % "ProviderClientIdParameterName"}]
+    names = ("ProviderKeyParameterName", "ProviderClientIdParameterName", "ProviderSecretParameterName")
+    expected = [{"Fn::Sub": arn % name} for name in names]
 
     # Then each function that reads them (dispatcher, poller) has one statement of each
     assert len(ssm) == len(kms) == 2
     for read in ssm:
-        # limited to the two parameters (names start with "/", so no "parameter/${...}")
+        # limited to the provider's parameters (names start with "/", so no "parameter/${...}")
         assert sorted(_as_list(read["Action"])) == ["ssm:GetParameter", "ssm:GetParameters"]
         assert read["Resource"] == expected
     for decrypt in kms:
@@ -267,7 +268,7 @@ def test_secrets_are_readable_only_by_their_two_parameter_arns(cfn: dict[str, An
 
 
 def test_parameter_names_must_start_with_a_slash(sam: dict[str, Any]) -> None:
-    for name in ("ProviderKeyParameterName", "ProviderClientIdParameterName"):
+    for name in ("ProviderKeyParameterName", "ProviderClientIdParameterName", "ProviderSecretParameterName"):
         spec = sam["Parameters"][name]
         assert spec["AllowedPattern"].startswith("^/"), name
         assert re.fullmatch(spec["AllowedPattern"], spec["Default"]), name

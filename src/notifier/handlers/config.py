@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_BASE_URL = "https://api.apistore.co.kr"
 
 # The providers this build can talk to; handlers/providers.py builds the one a deployment names.
-ProviderName = Literal["apistore"]
+ProviderName = Literal["apistore", "solapi"]
 
 
 class ConfigError(RuntimeError):
@@ -27,7 +27,12 @@ class DispatcherConfig(BaseModel):
 
     table_name: str = Field(alias="TABLE_NAME", min_length=1)
     key_param: str = Field(alias="PROVIDER_KEY_PARAM", min_length=1)
-    client_id_param: str = Field(alias="PROVIDER_CLIENT_ID_PARAM", min_length=1)
+    # The provider's second SSM parameter: API Store's client id (PROVIDER_CLIENT_ID_PARAM) or SOLAPI's
+    # API secret (PROVIDER_SECRET_PARAM); which one a deployment needs follows PROVIDER.
+    client_id_param: str = Field("", alias="PROVIDER_CLIENT_ID_PARAM")
+    secret_param: str = Field("", alias="PROVIDER_SECRET_PARAM")
+    # SOLAPI's KakaoTalk channel id (pfId) for AlimTalk: not a secret; empty means no AlimTalk.
+    solapi_pf_id: str = Field("", alias="SOLAPI_PF_ID")
     default_sender: str = Field(alias="DEFAULT_SENDER", min_length=1)
     provider: ProviderName = Field("apistore", alias="PROVIDER")
     provider_base_url: str = Field(DEFAULT_BASE_URL, alias="PROVIDER_BASE_URL")
@@ -41,6 +46,20 @@ class DispatcherConfig(BaseModel):
     provider_connect_timeout: float = Field(3.0, alias="PROVIDER_CONNECT_TIMEOUT", gt=0)
     provider_read_timeout: float = Field(10.0, alias="PROVIDER_READ_TIMEOUT", gt=0)
     event_bus_name: str = Field("default", alias="EVENT_BUS_NAME")
+
+    @model_validator(mode="after")
+    def _second_parameter(self) -> DispatcherConfig:
+        needed = {"apistore": ("PROVIDER_CLIENT_ID_PARAM", self.client_id_param),
+                  "solapi": ("PROVIDER_SECRET_PARAM", self.secret_param)}  # fmt: skip
+        name, value = needed[self.provider]
+        if not value:
+            raise ValueError(f"{name}: required when PROVIDER is {self.provider}")
+        return self
+
+    @property
+    def second_param(self) -> str:
+        """The SSM parameter read beside the API key: API Store's client id, or SOLAPI's API secret."""
+        return self.secret_param if self.provider == "solapi" else self.client_id_param
 
 
 class PollerConfig(DispatcherConfig):
@@ -59,7 +78,9 @@ def read[M: BaseModel](model: type[M], env: Mapping[str, str]) -> M:
         problems = []
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "configuration"
-            if error["type"] == "missing":
+            if not error["loc"]:  # a rule across variables: its message names them
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
+            elif error["type"] == "missing":
                 problems.append(f"{name}: required")
             else:
                 problems.append(f"{name}: {error['msg'].lower()}, not {str(error.get('input'))[:80]!r}")

@@ -10,11 +10,10 @@ from urllib.parse import urlsplit
 
 from ..aws.dynamo import DynamoRecords
 from ..aws.eventbridge import EventBridgePublisher
-from ..aws.ssm import SsmCredentials
+from ..aws.ssm import SsmSecrets
 from ..metrics import ChannelCounts, CountingEvents
 from ..observability import register_secret
 from ..ports import ProviderConnection, ProviderParts
-from ..providers.apistore.client import Credentials
 from ..usecases.dispatch import Dispatcher, Settings
 from . import providers
 from .config import ConfigError, DispatcherConfig, read
@@ -44,12 +43,13 @@ class Wiring:
     table_name: str
     base_url: str
     key_param: str
-    client_id_param: str
+    second_param: str  # API Store's client id, or SOLAPI's API secret
     settings: Settings
     concurrency: int
     connect_timeout: float
     read_timeout: float
     event_bus: str = "default"
+    solapi_pf_id: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Wiring:
@@ -61,7 +61,8 @@ class Wiring:
             table_name=c.table_name,
             base_url=_provider_base_url(c),
             key_param=c.key_param,
-            client_id_param=c.client_id_param,
+            second_param=c.second_param,
+            solapi_pf_id=c.solapi_pf_id,
             settings=Settings(
                 default_sender=c.default_sender,
                 poll_shards=c.poll_shards,
@@ -94,13 +95,16 @@ class Wiring:
         return boto3.client(service, config=Config(max_pool_connections=pool))
 
     @cached_property
-    def ssm_credentials(self) -> SsmCredentials:
-        return SsmCredentials(self.key_param, self.client_id_param)
+    def ssm_secrets(self) -> SsmSecrets:
+        return SsmSecrets(self.key_param, self.second_param)
 
-    def credentials(self) -> Credentials:
-        creds = self.ssm_credentials()
-        register_secret(creds.api_key)
-        return creds
+    def credentials(self) -> Any:
+        """The provider's own credentials type, from its two SecureStrings (cached by SsmSecrets)."""
+        key, second = self.ssm_secrets()
+        register_secret(key)
+        if self.settings.provider == "solapi":
+            register_secret(second)  # SOLAPI's API secret; API Store's client id is not a secret
+        return providers.credentials(self.settings.provider, key, second)
 
     def warm_up(self) -> None:
         self.credentials()
@@ -110,7 +114,7 @@ class Wiring:
         connection = ProviderConnection(
             self.base_url, self.credentials, pool_size, self.connect_timeout, self.read_timeout
         )
-        return providers.build(self.settings.provider, connection)
+        return providers.build(self.settings.provider, connection, solapi_pf_id=self.solapi_pf_id)
 
     @cached_property
     def provider(self) -> ProviderParts:

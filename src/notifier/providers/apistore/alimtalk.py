@@ -1,14 +1,9 @@
-"""KakaoTalk AlimTalk over the API Store kko API: sending, and the template list cached per container.
-
-The template list is read once and kept (5 minutes by default), so checking a batch of 100
-AlimTalks costs at most one list call; concurrent first readers wait for one fetch instead of
-racing. If a refresh fails, the previous list keeps serving for a while: templates change rarely,
-and refusing every AlimTalk because the list endpoint hiccupped would be worse.
+"""KakaoTalk AlimTalk over the API Store kko API: sending, and the template list, cached per
+container by providers/templates.py (one list call per batch at most, stale through a failed refresh).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -16,6 +11,7 @@ from typing import Any
 from ...domain.alimtalk import Template, TemplateButton, WireButton
 from ...domain.event import LINK_BUTTON_TYPES
 from ...ports import AlimTalkMessage, SendResult, TemplatesUnavailable
+from ..templates import CachedTemplates
 from .client import ApiStoreHttp, TransportError, send_and_classify
 from .codes import TEMPLATE_STATUS_BY_CODE, kko_send_outcome
 
@@ -93,49 +89,19 @@ def parse_templates(body: dict[str, Any]) -> dict[str, Template]:
     return out
 
 
-class KkoTemplates:
-    def __init__(
-        self,
-        http: ApiStoreHttp,
-        *,
-        ttl_s: float = 300.0,
-        stale_for_s: float = 3600.0,
-        miss_refresh_s: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+class KkoTemplates(CachedTemplates):
+    """The kko template list behind the shared cache (providers/templates.py)."""
+
+    def __init__(self, http: ApiStoreHttp, **cache: Any) -> None:
         self.http = http
-        self.ttl_s = ttl_s
-        self.stale_for_s = stale_for_s
-        self.miss_refresh_s = miss_refresh_s
-        self.clock = clock
-        self.fetches = 0
-        self._lock = threading.Lock()
-        self._templates: dict[str, Template] | None = None
-        self._fetched_at = float("-inf")
+        super().__init__(self._list, **cache)
 
-    def get(self, code: str) -> Template | None:
-        with self._lock:
-            age = self.clock() - self._fetched_at
-            if self._templates is None or age >= self.ttl_s:
-                self._refresh(age)
-            elif code not in self._templates and age >= self.miss_refresh_s:
-                # A template approved minutes ago should not wait out the whole TTL; bounded to one
-                # extra list call per miss_refresh_s however many messages name unknown codes.
-                self._refresh(age)
-            assert self._templates is not None
-            return self._templates.get(code)
-
-    def _refresh(self, age: float) -> None:
+    def _list(self) -> dict[str, Template]:
         try:
-            self.fetches += 1
             reply = self.http.call("GET", "/kko/1/template/list/{client_id}")
-            if reply.status != 200 or reply.body is None or str(reply.body.get("result_code")) != "200":
-                code = reply.body.get("result_code") if reply.body else f"http-{reply.status}"
-                raise TemplatesUnavailable(f"template list refused ({code})")
-            self._templates = parse_templates(reply.body)
-            self._fetched_at = self.clock()
-        except (TransportError, TemplatesUnavailable) as exc:
-            if self._templates is not None and age < self.stale_for_s:
-                return  # serve the previous list
-            reason = exc.reason if isinstance(exc, TransportError) else str(exc)
-            raise TemplatesUnavailable(f"cannot read the AlimTalk template list: {reason}") from None
+        except TransportError as exc:
+            raise TemplatesUnavailable(exc.reason) from None
+        if reply.status != 200 or reply.body is None or str(reply.body.get("result_code")) != "200":
+            code = reply.body.get("result_code") if reply.body else f"http-{reply.status}"
+            raise TemplatesUnavailable(f"template list refused ({code})")
+        return parse_templates(reply.body)

@@ -17,18 +17,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    MaxRetryError,
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-)
 
 from ...domain.phone import mask_in_text
 from ...domain.verdict import Verdict
 from ...ports import SendResult, TextMessage
+from ..transport import TransportError, new_pool, request
 from .codes import ppurio_send_outcome
+
+__all__ = ["ApiStoreHttp", "Credentials", "PpurioProvider", "Reply", "TransportError", "new_pool"]
 
 
 @dataclass(frozen=True)
@@ -48,24 +44,11 @@ def lower_keys(value: Any) -> Any:
     return value
 
 
-def new_pool(maxsize: int = 10) -> urllib3.PoolManager:
-    # One pool per container, sized to the dispatcher's concurrency so threads never wait for a socket.
-    return urllib3.PoolManager(num_pools=4, maxsize=maxsize, block=False, retries=False)
-
-
 @dataclass(frozen=True)
 class Reply:
     status: int
     body: dict[str, Any] | None  # JSON object with lower-cased keys, or None
     raw: bytes
-
-
-class TransportError(Exception):
-    def __init__(self, code: str, reason: str, *, surely_not_sent: bool) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-        self.surely_not_sent = surely_not_sent
 
 
 class ApiStoreHttp:
@@ -111,14 +94,7 @@ class ApiStoreHttp:
         elif fields is not None:
             body = urlencode(fields).encode("utf-8")
             headers["Content-Type"] = "application/x-www-form-urlencoded; charset=UTF-8"
-        try:
-            resp = self._pool.request(
-                method, url, body=body, headers=headers, timeout=self._timeout, retries=False, redirect=False
-            )
-        except MaxRetryError as exc:  # urllib3 wraps the cause even with retries=False in some paths
-            raise self._classify(exc.reason) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise self._classify(exc) from None
+        resp = request(self._pool, method, url, body=body, headers=headers, timeout=self._timeout)
         parsed: dict[str, Any] | None = None
         try:
             data = json.loads(resp.data.decode("utf-8")) if resp.data.strip() else None
@@ -127,26 +103,6 @@ class ApiStoreHttp:
         except (ValueError, UnicodeDecodeError):
             parsed = None
         return Reply(resp.status, parsed, resp.data)
-
-    @staticmethod
-    def _classify(exc: BaseException | None) -> TransportError:
-        # Name the failure by type only: exception texts carry URLs, and URLs carry the client id.
-        name = type(exc).__name__
-        if isinstance(exc, ConnectTimeoutError | NewConnectionError | ConnectionRefusedError):
-            return TransportError("connect", f"could not connect to the provider ({name})", surely_not_sent=True)
-        if isinstance(exc, ReadTimeoutError | TimeoutError):
-            return TransportError(
-                "timeout",
-                "the provider did not answer in time after the request was sent",
-                surely_not_sent=False,
-            )
-        if isinstance(exc, ProtocolError):
-            return TransportError(
-                "connection-lost",
-                f"the connection broke after the request was sent ({name})",
-                surely_not_sent=False,
-            )
-        return TransportError("transport", f"transport error ({name})", surely_not_sent=False)
 
 
 class PpurioProvider:
