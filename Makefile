@@ -46,6 +46,7 @@ help:  ## list the targets (this)
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/\1\t\2/' | \
 		awk -F '\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
 	@echo 'serve takes options: make serve OPTS="--poll-every 5 --aws-port 8460" (all: make serve OPTS=--help)'
+	@echo 'run and serve take the provider from the environment: PROVIDER=solapi make run (default: template.yaml'"'"'s Provider)'
 
 run: $(VENV)/.ok  ## the main job, locally: embedded AWS + sandbox, sample events, final table
 	$(PY) -m devstack.run

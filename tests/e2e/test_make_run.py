@@ -260,3 +260,19 @@ def test_the_final_summary_counts_every_record_and_event(run_output, provider):
     counts = {"apistore": "rejected 5, sent 2", "solapi": "rejected 6, sent 1"}[provider]
     assert summary.startswith(f"after the poller: 16 records (delivered 8, failed 1, {counts}); 3 ticks"), summary
     assert "15 EventBridge events" in summary
+
+
+# -- the choice of provider, without a stack --------------------------------------------------------
+
+
+def test_provider_env_picks_the_template_parameter_and_a_wrong_name_is_refused_naming_the_choices():
+    from devstack.stack import provider_from_env
+
+    # Given PROVIDER unset, set to each provider, and misspelt
+    # Then unset leaves the template's default, a provider becomes the Provider parameter
+    assert provider_from_env({}) == {}
+    assert provider_from_env({"PROVIDER": "solapi"}) == {"Provider": "solapi"}
+    assert provider_from_env({"PROVIDER": "apistore"}) == {"Provider": "apistore"}
+    # And a misspelt one stops the command with the variable, the choices and the value
+    with pytest.raises(SystemExit, match=r"PROVIDER: must be one of apistore, solapi, not 'sol-api'"):
+        provider_from_env({"PROVIDER": "sol-api"})
