@@ -171,6 +171,17 @@ class Aws:
             raise CliError(f"stack {self.target.stack_name!r} has no parameter {parameter}; pass {option}")
         return value
 
+    def provider_base_url(self) -> str:
+        """--provider-url, else the stack's ProviderBaseUrl parameter, else (left empty: the provider's
+        own URL) the stack's output ProviderBaseUrl, the URL its functions use."""
+        if self.target.provider_url:
+            return self.target.provider_url
+        try:
+            given = self.stack_parameter("ProviderBaseUrl")
+        except CliError as exc:
+            raise UsageError(f"{exc.message}\n  (or give --provider-url)") from None
+        return given or self._output("ProviderBaseUrl", "--provider-url")
+
     def provider(self) -> ApiStoreHttp:
         """The API Store client. The key is read once, decrypted, and only ever goes into the auth header."""
         if self.provider_name() == "solapi":
@@ -178,7 +189,7 @@ class Aws:
             raise CliError("this command works with API Store only; the stack's provider is SOLAPI")
         if self._http is None:
             t = self.target
-            base_url = t.provider_url or self._provider_setting(None, "ProviderBaseUrl", "--provider-url")
+            base_url = self.provider_base_url()
             key_name = self._provider_setting(t.key_param, "ProviderKeyParameterName", "--key-param")
             if t.client_id:
                 client_id = t.client_id
@@ -204,7 +215,7 @@ class Aws:
         """The SOLAPI client. Key and secret are read once, decrypted, and only ever sign requests."""
         if self._solapi is None:
             t = self.target
-            base_url = t.provider_url or self._provider_setting(None, "ProviderBaseUrl", "--provider-url")
+            base_url = self.provider_base_url()
             key_name = self._provider_setting(t.key_param, "ProviderKeyParameterName", "--key-param")
             secret_name = self._provider_setting(t.secret_param, "ProviderSecretParameterName", "--secret-param")
             creds = SolapiCredentials(

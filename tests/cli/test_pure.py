@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from notifier_cli import bulk
+from notifier_cli.aws import Aws, Target
 from notifier_cli.output import mask_numbers
 from notifier_cli.status import render, since
 
@@ -120,3 +121,22 @@ def test_a_batch_retries_what_sqs_may_take_later_and_reports_what_it_never_will(
     sent, failed = bulk._send_batch(sqs, "q", bodies)
     assert sent == 2 and sqs.calls == [["0", "1", "2"], ["1"]]
     assert failed == [("r-0", "InvalidMessageContents: bad")]
+
+
+@pytest.mark.parametrize(
+    "given, parameter, expected",
+    [
+        ("http://127.0.0.1:9", "https://proxy.example", "http://127.0.0.1:9"),  # --provider-url wins
+        (None, "https://proxy.example", "https://proxy.example"),  # else the stack's parameter
+        (None, "", "https://api.solapi.com"),  # left empty: the URL the stack's functions use
+    ],
+)
+def test_the_provider_url_is_the_option_else_the_stack_parameter_else_the_stacks_own_output(given, parameter, expected):
+    # Given a stack whose ProviderBaseUrl parameter is as given, deployed with Provider solapi
+    aws = Aws(Target(provider_url=given))
+    aws._stack = {
+        "Parameters": [{"ParameterKey": "ProviderBaseUrl", "ParameterValue": parameter}],
+        "Outputs": [{"OutputKey": "ProviderBaseUrl", "OutputValue": "https://api.solapi.com"}],
+    }
+    # Then the CLI calls that URL
+    assert aws.provider_base_url() == expected

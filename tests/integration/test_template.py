@@ -322,6 +322,8 @@ def test_the_provider_parameter_offers_both_providers_and_each_has_its_own_url(s
                          {"Fn::FindInMap": ["ProviderUrls", {"Ref": "Provider"}, "BaseUrl"]}]}  # fmt: skip
     assert sam["Globals"]["Function"]["Environment"]["Variables"]["PROVIDER_BASE_URL"] == chosen
     assert sam["Resources"]["ProviderBaseUrlCheck"]["Properties"]["Value"] == chosen
+    # And the stack outputs it, for the operator CLI
+    assert sam["Outputs"]["ProviderBaseUrl"]["Value"] == chosen
     assert sam["Conditions"]["HasProviderBaseUrl"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ProviderBaseUrl"}, ""]}]}
 
 
