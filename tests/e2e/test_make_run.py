@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from devstack.localaws import load_template
 from devstack.stack import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -269,8 +270,9 @@ def test_provider_env_picks_the_template_parameter_and_a_wrong_name_is_refused_n
     from devstack.stack import provider_from_env
 
     # Given PROVIDER unset, set to each provider, and misspelt
-    # Then unset leaves the template's default, a provider becomes the Provider parameter
-    assert provider_from_env({}) == {}
+    # Then unset is the template's default (what sam deploy would deploy), a provider is the Provider parameter
+    default = load_template(ROOT / "template.yaml")["Parameters"]["Provider"]["Default"]
+    assert provider_from_env({}) == {"Provider": default}
     assert provider_from_env({"PROVIDER": "solapi"}) == {"Provider": "solapi"}
     assert provider_from_env({"PROVIDER": "apistore"}) == {"Provider": "apistore"}
     # And a misspelt one stops the command with the variable, the choices and the value

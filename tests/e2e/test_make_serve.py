@@ -73,7 +73,8 @@ def start_serve(tmp_path: Path, *options: str, env: dict[str, str] | None = None
     proc = subprocess.Popen(
         [sys.executable, "-u", "-m", "devstack.serve", "--aws-port", str(aws_port),
          "--sandbox-port", str(sandbox_port), *options],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr.open("w"), text=True, env={**os.environ, **(env or {})},
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr.open("w"), text=True,
+        env={**os.environ, "PROVIDER": "apistore", **(env or {})},  # the tests naming none are API Store's
         start_new_session=True,  # its own process group, as a shell gives a foreground job
     )  # fmt: skip
     server = Server(proc, stderr)
