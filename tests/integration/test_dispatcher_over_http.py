@@ -74,6 +74,47 @@ def ids(b: str) -> str:
     return json.loads(b)["id"]
 
 
+# ------------------------------------------------------------------ batches
+
+
+class Rendezvous:
+    """Stands in for the sandbox's latency: holds each request until `n` are in flight together (or
+    a few seconds pass), and remembers how many it saw at once. Requests sent one after another
+    would each wait it out alone."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.cond = threading.Condition()
+
+    def sleep(self, _seconds: float) -> None:
+        with self.cond:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self.cond.notify_all()
+            self.cond.wait_for(lambda: self.most_in_flight >= self.n, timeout=5)
+            self.in_flight -= 1
+
+
+def test_a_batch_of_ten_reaches_the_sandbox_as_ten_requests_in_flight_together(stack, monkeypatch):
+    # Given a sandbox with a latency on every request, measured by who is in flight at once
+    gate = Rendezvous(10)
+    stack.sandbox.set_faults(latency_ms=1)
+    monkeypatch.setattr(stack.sandbox, "sleep", gate.sleep)
+    bodies = [body() for _ in range(10)]
+    # When the real handler takes a batch of ten SMS (SEND_CONCURRENCY is 10)
+    resp = invoke(stack, sqs_event(stack, *bodies))
+    # Then each was sent in a request of its own, all ten in flight together
+    assert resp == {"batchItemFailures": []}
+    assert stack.sandbox.requests_count().get("sms") == 10
+    assert gate.most_in_flight == 10
+    # And every record holds the cmid the sandbox gave its own message
+    cmids = {m["cmid"]: m["msg_body"] for m in stack.sandbox.messages()}
+    assert len(cmids) == 10
+    assert all(stack.record(ids(b))["status"] == "sent" and stack.record(ids(b))["cmid"] in cmids for b in bodies)
+
+
 # ------------------------------------------------------------------ duplicates
 
 
