@@ -35,7 +35,9 @@ class Accepted:
     images: int
 
 
-@dataclass(frozen=True)
+# eq=False: hashed by identity, so pytest groups the tests of a module-scoped stack by provider (an
+# unhashable parameter would be grouped by its index in each parametrize call instead).
+@dataclass(frozen=True, eq=False)
 class Provider:
     name: str
     parameters: dict[str, str]

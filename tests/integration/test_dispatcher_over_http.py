@@ -181,16 +181,18 @@ def test_reply_lost_after_acceptance_is_not_sent_twice_and_ends_unknown(stack, p
     # Given a provider that accepts the message but whose reply never arrives in time
     stack.reconfigure(PROVIDER_READ_TIMEOUT="0.5")
     stack.sandbox.set_faults(timeout_rate=1.0, timeout_s=2)
-    b = body()
-    # When it is dispatched through the queue (and redelivered if it were retried)
-    stack.publish([b])
+    bodies = [body(), body(to="010-1234-5679")]
+    # When two events are dispatched through the queue in one batch (and redelivered if they were retried;
+    # SOLAPI takes both in one request, API Store one request each)
+    stack.publish(bodies)
     stack.drain(timeout_s=30)
-    # Then the sandbox holds exactly one accepted message and the record is unknown, saying why
-    assert len(provider.accepted(stack.sandbox)) == 1
-    assert provider.send_requests(stack.sandbox) == 1
-    rec = stack.record(ids(b))
-    assert rec["status"] == "unknown" and rec["provider_code"] == "timeout"
-    assert rec["reason"] == "the provider did not answer in time after the request was sent"
+    # Then the sandbox holds exactly one accepted message per event and both records are unknown, saying why
+    assert sorted(m.to for m in provider.accepted(stack.sandbox)) == ["01012345678", "01012345679"]
+    assert stack.dlq_bodies() == []
+    for b in bodies:
+        rec = stack.record(ids(b))
+        assert rec["status"] == "unknown" and rec["provider_code"] == "timeout"
+        assert rec["reason"] == "the provider did not answer in time after the request was sent"
 
 
 def _closed_port() -> int:

@@ -46,6 +46,7 @@ def stack():
     yield s
     s.stop()
 
+
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "25"))
 SQS_MAX_BODY_BYTES = 256 * 1024
 

@@ -88,7 +88,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="module")
 def stack(request):
     provider: Provider = request.param
-    s = LocalStack.start(parameters=provider.parameters, log_stream=io.StringIO(), sandbox_config={"report_delay_s": 30})
+    s = LocalStack.start(
+        parameters=provider.parameters, log_stream=io.StringIO(), sandbox_config={"report_delay_s": 30}
+    )
     s.provider = provider  # type: ignore[attr-defined]
     for kind, mix in DELIVERED_MIXES[provider.name].items():
         s.sandbox.set_outcome_mix(kind, mix)
