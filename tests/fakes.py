@@ -6,32 +6,46 @@ The integration tests run the real DynamoDB adapter against moto; these keep the
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from devstack.memstore import InMemoryRecords
-from notifier.ports import SendResult, TextMessage
+from notifier.ports import AlimTalkMessage, SendResult, TextMessage
 
-__all__ = ["Clock", "InMemoryRecords", "ScriptedProvider", "accepted"]
+__all__ = ["Clock", "InMemoryRecords", "ScriptedAlimTalk", "ScriptedProvider", "accepted"]
 
 
-class ScriptedProvider:
-    """Answers with the scripted results in order (the last one repeats) and keeps every request."""
+class Scripted[M]:
+    """Answers with the scripted results in order (the last one repeats), keeps every message it was
+    given and every batch, as the dispatcher handed it over."""
 
-    def __init__(self, *results: SendResult, on_send: Callable[[TextMessage], None] | None = None) -> None:
+    def __init__(self, *results: SendResult, on_send: Callable[[M], None] | None = None) -> None:
         self.results = list(results) or [SendResult("accepted", "200", "OK", message_id="2026112218000000001")]
-        self.sent: list[TextMessage] = []
+        self.sent: list[M] = []
+        self.batches: list[list[M]] = []
         self.on_send = on_send
         self.lock = threading.Lock()
 
-    def send_texts(self, msgs: list[TextMessage]) -> list[SendResult]:
-        return [self.send_text(msg) for msg in msgs]
+    def send_batch(self, msgs: Sequence[M]) -> list[SendResult]:
+        with self.lock:
+            self.batches.append(list(msgs))
+        return [self.send_one(msg) for msg in msgs]
 
-    def send_text(self, msg: TextMessage) -> SendResult:
+    def send_one(self, msg: M) -> SendResult:
         if self.on_send:
             self.on_send(msg)
         with self.lock:
             self.sent.append(msg)
             return self.results.pop(0) if len(self.results) > 1 else self.results[0]
+
+
+class ScriptedProvider(Scripted[TextMessage]):
+    def send_texts(self, msgs: Sequence[TextMessage]) -> list[SendResult]:
+        return self.send_batch(msgs)
+
+
+class ScriptedAlimTalk(Scripted[AlimTalkMessage]):
+    def send_alimtalks(self, msgs: Sequence[AlimTalkMessage]) -> list[SendResult]:
+        return self.send_batch(msgs)
 
 
 def accepted(cmid: str = "2026112218000000001") -> SendResult:

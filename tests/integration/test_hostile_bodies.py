@@ -30,13 +30,22 @@ from notifier.domain.limits import (
     MAX_KEYS,
 )
 from tests.integration import test_dispatcher_over_http as over_http
+from tests.integration.providers import APISTORE
 from tests.sizes import entry_bytes, item_bytes
 
 pytestmark = pytest.mark.integration
 
-# The dispatcher tests' fixture (module-scoped: this module gets a stack of its own) and SQS events
-stack = over_http.stack
 sqs_event = over_http.sqs_event
+
+
+@pytest.fixture(scope="module")
+def stack():
+    # One provider: a hostile body is refused before any provider is called, or sent as a plain
+    # message, which the dispatcher tests run against every provider.
+    s = over_http.start_stack(APISTORE)
+    yield s
+    s.stop()
+
 
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "25"))
 SQS_MAX_BODY_BYTES = 256 * 1024

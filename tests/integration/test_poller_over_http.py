@@ -4,6 +4,11 @@ HTTP. Notifications are sent by the real dispatcher handler first, so the record
 
 Time is a controllable clock shared by the poller and the sandbox (the sandbox decides when a report
 is ready by it); nothing here waits for wall-clock time.
+
+The tests of the report path every provider has (delivered, failed with its code and Korean reason,
+not ready yet, no report in 72 hours) run once per provider (marked @every_provider); API Store's own
+shapes (ppurio/kko bodies, mixed-case AlimTalk reports) on API Store only. One module-scoped stack per
+provider, and tests grouped by it, so only one runs at a time.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,6 +28,7 @@ import pytest
 from devstack.stack import LocalStack
 from notifier.aws.dynamo import serialize
 from notifier.handlers.poller_wiring import PollerWiring
+from tests.integration.providers import APISTORE, PROVIDERS, Provider
 
 pytestmark = pytest.mark.integration
 
@@ -44,11 +51,48 @@ class Clock:
         self.now += seconds
 
 
+# Delivered unless a test forces another outcome for a number: no random failures from the default mixes.
+DELIVERED_MIXES = {
+    "apistore": {"sms": {"4100": 1}, "lms": {"6600": 1}, "mms": {"6600": 1}, "kko": {"0": 1}},
+    "solapi": {"solapi": {"4000": 1}, "solapi_ata": {"4000": 1}},
+}
+# A report saying the number is wrong or off: what the sandbox is told, and the code and reason kept.
+FAILED_REPORT = {
+    "apistore": ({"call_status": "4410"}, "4410", "잘못된번호"),
+    "solapi": ({"status_code": "3043"}, "3043", "3043 단말기 Power off"),
+}
+# Which request counter a report read goes to, and how a not-ready report is noted on the record.
+REPORT_KIND = {"apistore": "report", "solapi": "solapi_list"}
+# How each provider says "not ready yet": API Store in three reply styles (the sandbox's report_pending),
+# SOLAPI with statusCode 2000 (then 3000) on the listed message.
+NOT_READY = {"apistore": ("message", "null", "empty"), "solapi": ("statusCode",)}
+NOT_READY_NOTE = {"apistore": "not ready", "solapi": "statusCode 2000"}
+
+
+def every_provider(test: Callable[..., None]) -> Callable[..., None]:
+    test.providers = PROVIDERS  # type: ignore[attr-defined]
+    return test
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    providers: tuple[Provider, ...] = getattr(metafunc.function, "providers", (APISTORE,))
+    # Module scope: pytest groups the tests by provider, so each provider's stack starts once.
+    if "style" in metafunc.fixturenames:
+        pairs = [(p, style) for p in providers for style in NOT_READY[p.name]]
+        ids = [f"{p}-{style}" for p, style in pairs]
+        metafunc.parametrize(("stack", "style"), pairs, indirect=["stack"], scope="module", ids=ids)
+    else:
+        metafunc.parametrize("stack", providers, indirect=True, scope="module", ids=str)
+
+
 @pytest.fixture(scope="module")
-def stack():
-    s = LocalStack.start(log_stream=io.StringIO(), sandbox_config={"report_delay_s": 30})
-    # Delivered unless a test forces another outcome for a number: no random failures from the default mix.
-    for kind, mix in {"sms": {"4100": 1}, "lms": {"6600": 1}, "mms": {"6600": 1}, "kko": {"0": 1}}.items():
+def stack(request):
+    provider: Provider = request.param
+    s = LocalStack.start(
+        parameters=provider.parameters, log_stream=io.StringIO(), sandbox_config={"report_delay_s": 30}
+    )
+    s.provider = provider  # type: ignore[attr-defined]
+    for kind, mix in DELIVERED_MIXES[provider.name].items():
         s.sandbox.set_outcome_mix(kind, mix)
     yield s
     s.stop()
@@ -120,9 +164,11 @@ def events_for(stack, rid: str) -> list[dict[str, Any]]:
 # -- SMS/LMS/MMS reports ---------------------------------------------------------------------------
 
 
+@every_provider
 def test_a_wrong_number_report_fails_the_record_and_the_application_hears_of_it(stack, clock):
-    # Given an SMS whose report will say 4410 (wrong number)
-    stack.sandbox.force_outcome("01012345678", call_status="4410")
+    # Given an SMS whose report will say it cannot be delivered (API Store 4410 wrong number, SOLAPI 3043 power off)
+    forced, code, reason = FAILED_REPORT[stack.provider.name]
+    stack.sandbox.force_outcome("01012345678", **forced)
     b = sms(metadata={"tenant": "shop", "order": "77"})
     send(stack, b)
 
@@ -132,19 +178,20 @@ def test_a_wrong_number_report_fails_the_record_and_the_application_hears_of_it(
 
     # Then the record is failed with the code and the Korean reason, out of the pending index
     rec = stack.record(b["id"])
-    assert (rec["status"], rec["report_code"], rec["report_reason"]) == ("failed", "4410", "잘못된번호")
+    assert (rec["status"], rec["report_code"], rec["report_reason"]) == ("failed", code, reason)
     assert "poll_shard" not in rec and "next_poll_at" not in rec
     assert (summary["polled"], summary["failed"]) == (1, 1)
     # And one event on the bus, with what the application needs
     (event,) = events_for(stack, b["id"])
     assert (event["source"], event["detail-type"]) == ("kr-notifier", "Notification Failed")
     detail = event["detail"]
-    assert (detail["status"], detail["channel_used"], detail["report_code"]) == ("failed", "sms", "4410")
+    assert (detail["status"], detail["channel_used"], detail["report_code"]) == ("failed", "sms", code)
     assert detail["metadata"] == {"tenant": "shop", "order": "77"}
     assert detail["recipient_masked"] == "010****5678" and "recipient" not in detail
 
 
-def test_sms_lms_and_mms_are_asked_on_the_ppurio_report_api_and_delivered(stack, clock):
+@every_provider
+def test_sms_lms_and_mms_are_asked_on_the_report_api_and_delivered(stack, clock):
     texts = {"sms": "짧은 문자", "lms": "긴 문자 " * 30}
     bodies = [sms(text=texts["sms"]), sms(text=texts["lms"]),
               sms(channel="mms", subject="쿠폰", attachments=[{"s3": "s3://kr-notifier-dev-attachments/samples/coupon.jpg"}])]  # fmt: skip
@@ -156,13 +203,14 @@ def test_sms_lms_and_mms_are_asked_on_the_ppurio_report_api_and_delivered(stack,
     assert [(stack.record(b["id"])["status"], stack.record(b["id"])["delivered_via"]) for b in bodies] == [
         ("delivered", "sms"), ("delivered", "lms"), ("delivered", "mms"),
     ]  # fmt: skip
-    assert stack.sandbox.requests_count().get("report") == 3
+    assert stack.sandbox.requests_count().get(REPORT_KIND[stack.provider.name]) == 3
 
 
-@pytest.mark.parametrize("style", ["message", "null", "empty"])
+@every_provider
 def test_a_report_not_ready_in_any_style_leaves_the_record_pending_until_it_is(stack, clock, style):
-    # Given a sandbox that answers "not ready" in this style, and reports ready 5 minutes after sending
-    stack.sandbox.configure(report_delay_s=300, report_pending=style)
+    # Given a sandbox that answers "not ready" in this style (SOLAPI: statusCode 2000 until half the
+    # delay, then 3000), and reports ready 5 minutes after sending
+    stack.sandbox.configure(report_delay_s=300, **({} if style == "statusCode" else {"report_pending": style}))
     b = sms()
     send(stack, b)
 
@@ -173,7 +221,7 @@ def test_a_report_not_ready_in_any_style_leaves_the_record_pending_until_it_is(s
     # Then the record is still sent, backed off by 2 minutes, and nothing was published
     rec = stack.record(b["id"])
     assert (rec["status"], rec["polls"], first["pending"]) == ("sent", 1, 1)
-    assert rec["poll_note"].startswith("not ready")
+    assert rec["poll_note"].startswith(NOT_READY_NOTE[stack.provider.name])
     assert rec["next_poll_at"] == int(clock()) + 120
     assert events_for(stack, b["id"]) == []
     # And once the report is ready, the next due poll settles it
@@ -199,6 +247,7 @@ def test_provider_errors_leave_the_record_pending_and_a_later_tick_settles_it(st
     assert stack.record(b["id"])["status"] == "delivered"
 
 
+@every_provider
 def test_a_report_that_never_comes_makes_the_record_unknown_after_72_hours(stack, clock):
     stack.sandbox.force_outcome("01012345678", pending=True)
     b = sms()

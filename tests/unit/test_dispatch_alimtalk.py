@@ -12,11 +12,11 @@ import pytest
 from notifier.aws.eventbridge import detail_type
 from notifier.domain.alimtalk import Template, TemplateButton
 from notifier.domain.verdict import Verdict
-from notifier.ports import AlimTalkMessage, SendResult, TemplatesUnavailable
+from notifier.ports import SendResult, TemplatesUnavailable
 from notifier.providers.apistore.alimtalk import wire_buttons
 from notifier.providers.apistore.codes import KKO_SEND_CODES
 from notifier.usecases.dispatch import Dispatcher, Inbound, Settings
-from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedProvider, accepted
+from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedAlimTalk, ScriptedProvider, accepted
 
 SENDER = "0212345678"
 TEXT = "홍길동님, 주문하신 상품이 발송되었습니다."
@@ -39,22 +39,9 @@ class Templates:
         return TEMPLATES.get(code)
 
 
-class Kko:
+class Kko(ScriptedAlimTalk):
     def __init__(self, *results: SendResult, on_send=None) -> None:
-        self.results = list(results) or [accepted("20261122000000000099")]
-        self.sent: list[AlimTalkMessage] = []
-        self.on_send = on_send
-        self.lock = threading.Lock()
-
-    def send_alimtalks(self, msgs: list[AlimTalkMessage]) -> list[SendResult]:
-        return [self.send_alimtalk(msg) for msg in msgs]
-
-    def send_alimtalk(self, msg: AlimTalkMessage) -> SendResult:
-        if self.on_send:
-            self.on_send(msg)
-        with self.lock:
-            self.sent.append(msg)
-            return self.results.pop(0) if len(self.results) > 1 else self.results[0]
+        super().__init__(*(results or [accepted("20261122000000000099")]), on_send=on_send)
 
 
 def make(kko=None, sms=None, templates=None, records=None, max_receive=3, events=None):

@@ -1,13 +1,13 @@
-"""SQS -> dispatcher Lambda. Thin: build the parts once per container, hand each record to Dispatcher.
+"""SQS -> dispatcher Lambda. Thin: build the parts once per container, hand the batch to Dispatcher.
 
-Messages of one batch are dispatched concurrently (bounded by SEND_CONCURRENCY), so a batch takes
-about one provider round trip, not one per message. Failures are reported per item
-(ReportBatchItemFailures): one bad message never holds back the rest.
+The dispatcher works the batch in phases on this function's pool (SEND_CONCURRENCY threads): every
+message claimed and made ready concurrently, one provider call per kind for all of them, each settled
+from its own result. So a batch takes about one provider round trip, not one per message. Failures
+are reported per item (ReportBatchItemFailures): one bad message never holds back the rest.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,11 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    AsyncBatchProcessor,
-    EventType,
-    async_process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from .. import metrics as m
@@ -67,44 +63,51 @@ def _count(outcome: Outcome, asked: str, channels: m.ChannelCounts) -> None:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     a = app()
-    records = event.get("Records") or []
+    records = [SQSRecord(r) for r in event.get("Records") or []]
     if records:
         a.wiring.warm_up()  # one SSM read for the batch, not one per thread racing for the cache
     lease_until = time.time() + context.get_remaining_time_in_millis() / 1000
-
     channels = a.wiring.channel_counts
 
-    async def one(record: SQSRecord) -> str:
-        asked = m.channel_asked(record.body)
+    taken: list[SQSRecord] = []
+    for record in records:
         metrics.add_metric(name=m.ACCEPTED, unit=MetricUnit.Count, value=1)
-        channels.add(m.ACCEPTED, asked)
-        if context.get_remaining_time_in_millis() < a.wiring.time_needed_ms:
-            # Too close to the deadline to finish a provider call: a send cut off by the time-out
-            # would end `unknown`. Unclaimed, it is simply redelivered.
-            metrics.add_metric(name=m.RETRIED, unit=MetricUnit.Count, value=1)
-            raise RetryLater("not enough time left in this invocation to send")
-        inbound = Inbound(
-            message_id=record.message_id,
-            body=record.body or "",
-            receive_count=int(record.attributes.approximate_receive_count or 1),
+        channels.add(m.ACCEPTED, m.channel_asked(record.body))
+        # Too close to the deadline to finish a provider call, a send cut off by the time-out would
+        # end `unknown`. Left unclaimed, it is simply redelivered.
+        if context.get_remaining_time_in_millis() >= a.wiring.time_needed_ms:
+            taken.append(record)
+    inbound = [
+        Inbound(
+            message_id=r.message_id,
+            body=r.body or "",
+            receive_count=int(r.attributes.approximate_receive_count or 1),
             lease_until=lease_until,
         )
-        try:
-            outcome = await asyncio.get_running_loop().run_in_executor(a.pool, a.dispatcher.handle, inbound)
-        except Exception:
-            logger.exception("dispatch failed; SQS will redeliver", extra={"message_id": record.message_id})
+        for r in taken
+    ]
+    # The batch processor hands each record back wrapped anew: its raw dict is what stays the same.
+    done = dict(zip((id(r.raw_event) for r in taken), a.dispatcher.handle_batch(inbound, a.pool), strict=True))
+
+    def one(record: SQSRecord) -> str:
+        if id(record.raw_event) not in done:
+            metrics.add_metric(name=m.RETRIED, unit=MetricUnit.Count, value=1)
+            raise RetryLater("not enough time left in this invocation to send")
+        outcome = done[id(record.raw_event)]
+        if isinstance(outcome, Exception):
+            logger.error(
+                "dispatch failed; SQS will redeliver", extra={"message_id": record.message_id}, exc_info=outcome
+            )
             metrics.add_metric(name=m.ERRORS, unit=MetricUnit.Count, value=1)
-            raise
-        _count(outcome, asked, channels)
+            raise outcome
+        _count(outcome, m.channel_asked(record.body), channels)
         if outcome.action == "retry":
             raise RetryLater(outcome.reason)
         return outcome.status
 
-    processor = AsyncBatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
+    processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
     try:
-        return dict(
-            async_process_partial_response(event=event, record_handler=one, processor=processor, context=context)
-        )
+        return dict(process_partial_response(event=event, record_handler=one, processor=processor, context=context))
     finally:
         channels.flush()
 

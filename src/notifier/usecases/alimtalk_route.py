@@ -1,6 +1,6 @@
-"""The AlimTalk route: check the event against its approved template, send it with the provider's
-SMS fallback, and where the AlimTalk is refused synchronously send the fallback SMS/LMS from the app,
-once, under the same claim."""
+"""The AlimTalk route: check the event against its approved template, prepare it with the provider's
+SMS fallback, and where the AlimTalk is refused synchronously prepare the fallback SMS/LMS the app
+sends itself, once, under the same claim. The dispatcher sends what this prepares, in batches."""
 
 from __future__ import annotations
 
@@ -18,15 +18,13 @@ from ..domain.timefmt import iso_utc
 from ..domain.verdict import Verdict
 from ..ports import (
     AlimTalkMessage,
-    AlimTalkProvider,
-    MessagingProvider,
     RecordStore,
     SendResult,
     TemplateSource,
     TemplatesUnavailable,
     TextMessage,
 )
-from .dispatching import Inbound, Outcome, Settings, only
+from .dispatching import Inbound, Send, Settings, Step
 from .duplicates import duplicate
 from .settling import Settler
 
@@ -38,22 +36,20 @@ class AlimTalkRoute:
         self,
         *,
         records: RecordStore,
-        provider: MessagingProvider,
-        alimtalk: AlimTalkProvider,
         templates: TemplateSource,
         settings: Settings,
         settler: Settler,
         clock: Callable[[], float],
     ) -> None:
         self.records = records
-        self.provider = provider
-        self.alimtalk = alimtalk
         self.templates = templates
         self.settings = settings
         self.settler = settler
         self.clock = clock
 
-    def send(self, event: Event, p: Plan, token: str, m: Inbound) -> Outcome:
+    def prepare(self, event: Event, p: Plan, token: str, m: Inbound) -> Step:
+        """The AlimTalk to send for this claimed event, or the outcome that ends it before any send
+        (a refused check, templates unreadable, or straight to the app-side fallback SMS)."""
         assert event.alimtalk is not None
         a = event.alimtalk
         last_try = m.receive_count >= self.settings.max_receive_count
@@ -89,17 +85,20 @@ class AlimTalkRoute:
             test=event.test,
         )
         log.info("sending", extra={"record_id": event.id, "channel": "alimtalk", "to": phone.mask(event.to)})
-        result = only(self.alimtalk.send_alimtalks([msg]))
         route = {"fallback": "provider" if fb.failed_type != "N" else "none", "fallback_type": fb.failed_type}
-        if result.verdict == "fallback" and app_fallback:
-            return self.app_fallback(event, p, token, m, result.code, result.reason)
-        if result.verdict == "retry" and last_try and app_fallback:
-            reason = f"{result.reason}; AlimTalk still unavailable after {m.receive_count} deliveries"
-            return self.app_fallback(event, p, token, m, result.code, reason)
-        return self.settler.settle(event, p, token, m, result, extra=route)
 
-    def app_fallback(self, event: Event, p: Plan, token: str, m: Inbound, code: str, reason: str) -> Outcome:
-        """The AlimTalk route refused synchronously: send the fallback SMS/LMS now, ourselves."""
+        def settle(result: SendResult) -> Step:
+            if result.verdict == "fallback" and app_fallback:
+                return self.app_fallback(event, p, token, m, result.code, result.reason)
+            if result.verdict == "retry" and last_try and app_fallback:
+                reason = f"{result.reason}; AlimTalk still unavailable after {m.receive_count} deliveries"
+                return self.app_fallback(event, p, token, m, result.code, reason)
+            return self.settler.settle(event, p, token, m, result, extra=route)
+
+        return Send(event.id, msg, settle)
+
+    def app_fallback(self, event: Event, p: Plan, token: str, m: Inbound, code: str, reason: str) -> Step:
+        """The AlimTalk route refused synchronously: the fallback SMS/LMS is ours to send, now."""
         rid = event.id
         # Written before the SMS goes out, so a redelivery after a crash or a retry never tries
         # the AlimTalk again; and the claim token still guards the single SMS.
@@ -116,9 +115,9 @@ class AlimTalkRoute:
             log.error("claim lost before the fallback SMS", extra={"record_id": rid})
             return duplicate(rid, self.records.get(rid) or {"status": ""})
         log.warning("AlimTalk refused, sending SMS instead", extra={"record_id": rid, "code": code, "reason": reason})
-        return self.send_fallback_sms(event, p, token, m)
+        return self.fallback_sms(event, p, token, m)
 
-    def send_fallback_sms(self, event: Event, p: Plan, token: str, m: Inbound) -> Outcome:
+    def fallback_sms(self, event: Event, p: Plan, token: str, m: Inbound) -> Send:
         assert event.alimtalk is not None
         a = event.alimtalk
         body = fallback_text(event)
@@ -134,5 +133,9 @@ class AlimTalkRoute:
             send_time=p.send_time,
         )
         log.info("sending", extra={"record_id": event.id, "channel": kind, "to": phone.mask(event.to)})
-        result = only(self.provider.send_texts([msg]))
-        return self.settler.settle(event, replace(p, channel_used=kind), token, m, result, extra={"channel_used": kind})
+        sent_as = replace(p, channel_used=kind)
+        return Send(
+            event.id,
+            msg,
+            lambda result: self.settler.settle(event, sent_as, token, m, result, extra={"channel_used": kind}),
+        )

@@ -1,4 +1,6 @@
-"""The dispatch use case: one SQS message in, at most one provider send out, one record kept.
+"""The dispatch use case: a batch of SQS messages in, at most one provider send per message out, one
+record kept per message. The batch goes in phases: prepare each (parse, claim, check), one provider
+call per kind for all that are ready, settle each from its own result.
 
 The record is the claim: it is written before the provider call (claiming.py), so a redelivered or
 concurrent duplicate finds it and does not send. Its parts, one idea each: parsing.py (body to event,
@@ -14,7 +16,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from typing import cast
 
 from ..domain import phone
 from ..domain import record as rec
@@ -22,6 +26,7 @@ from ..domain.event import Event
 from ..domain.plan import Plan
 from ..domain.verdict import Verdict
 from ..ports import (
+    AlimTalkMessage,
     AlimTalkProvider,
     AttachmentError,
     AttachmentStore,
@@ -35,7 +40,7 @@ from ..ports import (
 from . import mms
 from .alimtalk_route import AlimTalkRoute
 from .claiming import Claimed, Claims
-from .dispatching import Inbound, Outcome, Settings, only
+from .dispatching import Inbound, Outcome, Send, Settings, Step, per_message
 from .parsing import Rejection, parse
 from .publishing import Publisher
 from .rejection import Rejecter
@@ -86,8 +91,6 @@ class Dispatcher:
         if self.alimtalk is not None and self.templates is not None:
             self.alimtalk_route = AlimTalkRoute(
                 records=store,
-                provider=self.provider,
-                alimtalk=self.alimtalk,
                 templates=self.templates,
                 settings=self.settings,
                 settler=self.settler,
@@ -95,6 +98,29 @@ class Dispatcher:
             )
 
     def handle(self, m: Inbound) -> Outcome:
+        """One message: a batch of one. An error it raised is raised here."""
+        [done] = self.handle_batch([m])
+        if isinstance(done, Exception):
+            raise done
+        return done
+
+    def handle_batch(self, ms: Sequence[Inbound], pool: Executor | None = None) -> list[Outcome | Exception]:
+        """A batch in phases: every message prepared up to "ready to send" (parsed, claimed, checked);
+        then one provider call per kind for all the ready ones; then each settled from its own result.
+        The app-side fallback SMS of refused AlimTalks is one more round of the last two.
+
+        One answer per message, in order: its outcome, or the error it raised (the handler reports
+        that message as a batch item failure; its claim, if any, ends `unknown` once its lease is over).
+        `pool` runs the per-message work and the calls of different kinds concurrently."""
+        steps: list[Step | Exception] = _each(pool, self._prepare, ms)
+        while sends := [(i, s) for i, s in enumerate(steps) if isinstance(s, Send)]:
+            results = self._send_all([s for _, s in sends], pool)
+            settled = _each(pool, _settle, list(zip([s for _, s in sends], results, strict=True)))
+            for (i, _), done in zip(sends, settled, strict=True):
+                steps[i] = done
+        return [s for s in steps if not isinstance(s, Send)]
+
+    def _prepare(self, m: Inbound) -> Step:
         now = self.clock()
         parsed = parse(m, now, self.settings, alimtalk=self.alimtalk_route is not None)
         if isinstance(parsed, Rejection):
@@ -104,14 +130,14 @@ class Dispatcher:
         if not isinstance(claimed, Claimed):
             return claimed
         if p.channel_used != "alimtalk":
-            return self._send_text(event, p, claimed.token, m)
+            return self._text(event, p, claimed.token, m)
         assert self.alimtalk_route is not None  # parse rejects AlimTalk where it is not configured
         if claimed.phase == rec.SMS_FALLBACK_PHASE:
             # A redelivery after the AlimTalk was refused: never a second AlimTalk, only the SMS.
-            return self.alimtalk_route.send_fallback_sms(event, p, claimed.token, m)
-        return self.alimtalk_route.send(event, p, claimed.token, m)
+            return self.alimtalk_route.fallback_sms(event, p, claimed.token, m)
+        return self.alimtalk_route.prepare(event, p, claimed.token, m)
 
-    def _send_text(self, event: Event, p: Plan, token: str, m: Inbound) -> Outcome:
+    def _text(self, event: Event, p: Plan, token: str, m: Inbound) -> Step:
         try:
             files = mms.files(event, self.attachments)
         except AttachmentError as exc:
@@ -132,5 +158,52 @@ class Dispatcher:
             "sending",
             extra={"record_id": event.id, "channel": p.channel_used, "to": phone.mask(event.to)},
         )
-        result = only(self.provider.send_texts([msg]))
-        return self.settler.settle(event, p, token, m, result)
+        return Send(event.id, msg, lambda result: self.settler.settle(event, p, token, m, result))
+
+    def _send_all(self, sends: list[Send], pool: Executor | None) -> list[SendResult | Exception]:
+        """One provider call per kind, each message answered by its own entry of its call's reply."""
+        texts = [i for i, s in enumerate(sends) if isinstance(s.msg, TextMessage)]
+        talks = [i for i, s in enumerate(sends) if isinstance(s.msg, AlimTalkMessage)]
+        calls: list[tuple[list[int], Callable[[], list[SendResult]]]] = []
+        if texts:
+            batch = [cast(TextMessage, sends[i].msg) for i in texts]
+            calls.append((texts, lambda: self.provider.send_texts(batch)))
+        if talks:
+            assert self.alimtalk is not None  # only the AlimTalk route prepares AlimTalks
+            alimtalk, talk_batch = self.alimtalk, [cast(AlimTalkMessage, sends[i].msg) for i in talks]
+            calls.append((talks, lambda: alimtalk.send_alimtalks(talk_batch)))
+        out: list[SendResult | Exception] = [RuntimeError("not sent")] * len(sends)
+        for (where, _), answered in zip(calls, _each(pool, lambda c: c[1](), calls), strict=True):
+            if isinstance(answered, Exception):
+                # The provider broke its port's contract (it raises for no provider or transport
+                # error): nothing tells whether it took them, so each is handled as a crash would be.
+                log.error(
+                    "provider call raised", extra={"record_ids": [sends[i].record_id for i in where]}, exc_info=answered
+                )
+                each: list[SendResult | Exception] = [answered] * len(where)
+            else:
+                each = list(per_message(answered, len(where)))
+            for i, r in zip(where, each, strict=True):
+                out[i] = r
+        return out
+
+
+def _settle(sent: tuple[Send, SendResult | Exception]) -> Step:
+    send, result = sent
+    if isinstance(result, Exception):
+        raise result
+    return send.settle(result)
+
+
+def _each[T, R](pool: Executor | None, fn: Callable[[T], R], items: Sequence[T]) -> list[R | Exception]:
+    """fn over items (concurrently when there is a pool and more than one), each error kept as its answer."""
+
+    def one(item: T) -> R | Exception:
+        try:
+            return fn(item)
+        except Exception as exc:
+            return exc
+
+    if pool is None or len(items) <= 1:
+        return [one(item) for item in items]
+    return list(pool.map(one, items))

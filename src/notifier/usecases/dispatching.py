@@ -1,14 +1,15 @@
 """What the dispatch use case's parts share: its settings, the message it is given, the outcome it
-returns, and the one-message result of a batch send."""
+returns, and the per-message results of a batch send."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..domain.reports import FIRST_POLL_S
 from ..domain.verdict import Verdict
-from ..ports import SendResult
+from ..ports import AlimTalkMessage, SendResult, TextMessage
 
 Action = Literal["ack", "retry"]
 
@@ -46,9 +47,23 @@ class Outcome:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def only(results: list[SendResult]) -> SendResult:
-    """The result of a one-message batch. A provider that answered for some other number of
-    messages broke its port's contract: whether it took this one is not known."""
-    if len(results) == 1:
-        return results[0]
-    return SendResult(Verdict.UNKNOWN, "bad-batch", f"provider answered {len(results)} results for 1 message")
+@dataclass(frozen=True)
+class Send:
+    """A claimed message ready for the provider, and what its own result makes of it: an outcome, or
+    one more send under the same claim (the app-side fallback SMS after a refused AlimTalk)."""
+
+    record_id: str
+    msg: TextMessage | AlimTalkMessage
+    settle: Callable[[SendResult], Outcome | Send]
+
+
+Step = Outcome | Send
+
+
+def per_message(results: list[SendResult], n: int) -> list[SendResult]:
+    """One result per message of an n-message batch. A provider that answered for some other number
+    of messages broke its port's contract: whether it took any of them is not known."""
+    if len(results) == n:
+        return results
+    lost = SendResult(Verdict.UNKNOWN, "bad-batch", f"provider answered {len(results)} results for {n} messages")
+    return [lost] * n

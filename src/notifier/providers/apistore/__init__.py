@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ...ports import ProviderConnection, ProviderParts
 from .alimtalk import KkoSender, KkoTemplates
 from .client import ApiStoreHttp, PpurioProvider, new_pool
@@ -20,9 +22,12 @@ def build(c: ProviderConnection) -> ProviderParts:
         connect_timeout=c.connect_timeout,
         read_timeout=c.read_timeout,
     )
+    # One request per message: a batch's requests go out together, as many as the pool has connections.
+    # Its threads start on the first batch of more than one, so the poller, which never sends, has none.
+    sends = ThreadPoolExecutor(c.pool_size, "apistore-send")
     return ProviderParts(
-        messaging=PpurioProvider(http),
+        messaging=PpurioProvider(http, pool=sends),
         reports=ApiStoreReports(http),
-        alimtalk=KkoSender(http),
+        alimtalk=KkoSender(http, pool=sends),
         templates=KkoTemplates(http),
     )

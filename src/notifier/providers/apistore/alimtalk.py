@@ -6,24 +6,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 from ...domain.alimtalk import Template, TemplateButton, WireButton
 from ...domain.event import LINK_BUTTON_TYPES
 from ...ports import AlimTalkMessage, SendResult, TemplatesUnavailable
 from ..templates import CachedTemplates
-from .client import ApiStoreHttp, TransportError, send_and_classify
+from .client import ApiStoreHttp, TransportError, each_concurrently, send_and_classify
 from .codes import TEMPLATE_STATUS_BY_CODE, kko_send_outcome
 
 
 class KkoSender:
-    def __init__(self, http: ApiStoreHttp, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, http: ApiStoreHttp, clock: Callable[[], float] = time.monotonic, pool: Executor | None = None
+    ) -> None:
         self.http = http
         self.clock = clock
+        self.pool = pool
 
     def send_alimtalks(self, msgs: Sequence[AlimTalkMessage]) -> list[SendResult]:
-        # One request per message is the kko API's shape; the dispatcher sends batches concurrently.
-        return [self.send_alimtalk(msg) for msg in msgs]
+        return each_concurrently(self.pool, self.send_alimtalk, msgs)
 
     def send_alimtalk(self, msg: AlimTalkMessage) -> SendResult:
         fields = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -105,16 +106,26 @@ class ApiStoreHttp:
         return Reply(resp.status, parsed, resp.data)
 
 
+def each_concurrently[T](pool: Executor | None, send: Callable[[T], SendResult], msgs: Sequence[T]) -> list[SendResult]:
+    """API Store takes one message per request: a batch goes out as concurrent requests (bounded by
+    the pool), so it costs about one round trip. Results in the order of the messages."""
+    if pool is None or len(msgs) <= 1:
+        return [send(msg) for msg in msgs]
+    return list(pool.map(send, msgs))
+
+
 class PpurioProvider:
     """SMS/LMS/MMS through /ppurio/1/message/{kind}/{client_id}."""
 
-    def __init__(self, http: ApiStoreHttp, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, http: ApiStoreHttp, clock: Callable[[], float] = time.monotonic, pool: Executor | None = None
+    ) -> None:
         self.http = http
         self.clock = clock
+        self.pool = pool
 
     def send_texts(self, msgs: Sequence[TextMessage]) -> list[SendResult]:
-        # One request per message is the ppurio API's shape; the dispatcher sends batches concurrently.
-        return [self.send_text(msg) for msg in msgs]
+        return each_concurrently(self.pool, self.send_text, msgs)
 
     def send_text(self, msg: TextMessage) -> SendResult:
         fields = {"dest_phone": msg.dest_phone, "send_phone": msg.send_phone, "msg_body": msg.msg_body}
