@@ -116,22 +116,23 @@ class Rendezvous:
             self.in_flight -= 1
 
 
-def test_a_batch_of_ten_reaches_the_sandbox_as_ten_requests_in_flight_together(stack, monkeypatch):
+def test_a_batch_of_ten_takes_as_few_provider_round_trips_as_the_api_allows(stack, provider, monkeypatch):
     # Given a sandbox with a latency on every request, measured by who is in flight at once
-    gate = Rendezvous(10)
+    requests = provider.requests_per_batch(10)
+    gate = Rendezvous(requests)
     stack.sandbox.set_faults(latency_ms=1)
     monkeypatch.setattr(stack.sandbox, "sleep", gate.sleep)
     bodies = [body() for _ in range(10)]
     # When the real handler takes a batch of ten SMS (SEND_CONCURRENCY is 10)
     resp = invoke(stack, sqs_event(stack, *bodies))
-    # Then each was sent in a request of its own, all ten in flight together
+    # Then API Store got ten requests, all in flight together, and SOLAPI one send-many request of ten
     assert resp == {"batchItemFailures": []}
-    assert stack.sandbox.requests_count().get("sms") == 10
-    assert gate.most_in_flight == 10
-    # And every record holds the cmid the sandbox gave its own message
-    cmids = {m["cmid"]: m["msg_body"] for m in stack.sandbox.messages()}
-    assert len(cmids) == 10
-    assert all(stack.record(ids(b))["status"] == "sent" and stack.record(ids(b))["cmid"] in cmids for b in bodies)
+    assert provider.send_requests(stack.sandbox) == requests
+    assert gate.most_in_flight == requests
+    assert len(provider.accepted(stack.sandbox)) == 10
+    # And every record holds the message id the sandbox gave its own message
+    assert len({stack.record(ids(b))["provider_message_id"] for b in bodies}) == 10
+    assert all(stack.record(ids(b))["status"] == "sent" for b in bodies)
 
 
 # ------------------------------------------------------------------ duplicates
