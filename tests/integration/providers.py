@@ -43,6 +43,8 @@ class Provider:
     parameters: dict[str, str]
     send_kinds: tuple[str, ...]
     """The sandbox's request counters of every send endpoint (one request may carry several messages)."""
+    requests_per_batch: Callable[[int], int]
+    """How many send requests a batch of n claimed SMS takes: one each (API Store) or one for all (send-many)."""
     parameter_fault: str
     """The sandbox fault (result_codes) that makes the provider refuse a send's parameters."""
     parameter_error: Refusal
@@ -84,6 +86,7 @@ APISTORE = Provider(
     name="apistore",
     parameters={},
     send_kinds=("sms", "lms", "mms", "kko_msg"),
+    requests_per_batch=lambda n: n,
     parameter_fault="300",
     parameter_error=Refusal("300", "Parameter Error: the request parameters were refused"),
     balance=Refusal("600", "선불제 충전요금 부족"),
@@ -97,6 +100,7 @@ SOLAPI = Provider(
     name="solapi",
     parameters={"Provider": "solapi"},
     send_kinds=("solapi_send",),
+    requests_per_batch=lambda n: 1,
     # SOLAPI refuses a request's parameters as a whole with HTTP 400 ValidationError.
     parameter_fault="ValidationError",
     parameter_error=Refusal("ValidationError", "ValidationError: the request's parameters were refused"),
