@@ -84,3 +84,37 @@ def test_the_poller_reads_its_own_variables():
     config = read(PollerConfig, {**ENV, "POLL_CONCURRENCY": "8", "REPORT_EXPIRY_HOURS": "1.5"})
     # Then they are typed
     assert (config.poll_concurrency, config.report_expiry_hours, config.poll_page_size) == (8, 1.5, 200)
+
+
+@pytest.mark.parametrize(
+    ("provider", "second", "url"),
+    [
+        ("apistore", {"PROVIDER_CLIENT_ID_PARAM": "/c"}, "https://api.apistore.co.kr"),
+        ("solapi", {"PROVIDER_SECRET_PARAM": "/s"}, "https://api.solapi.com"),
+    ],
+)
+def test_without_a_base_url_each_provider_is_reached_at_its_own_address(provider, second, url):
+    # Given a function of either provider whose PROVIDER_BASE_URL is unset (or left empty)
+    env = {**{k: v for k, v in ENV.items() if k != "PROVIDER_CLIENT_ID_PARAM"}, **second, "PROVIDER": provider,
+           "PROVIDER_BASE_URL": ""}  # fmt: skip
+    # When its configuration is read
+    config = read(DispatcherConfig, env)
+    # Then it calls that provider's own https address, as the template's ProviderUrls mapping does
+    assert config.provider_base_url == url
+
+
+def test_the_templates_provider_urls_are_the_functions_defaults():
+    # Given the template's ProviderUrls mapping (used when ProviderBaseUrl is left empty)
+    from pathlib import Path
+
+    import yaml
+
+    from notifier.handlers.config import DEFAULT_BASE_URLS
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    template = yaml.load((Path(__file__).parents[2] / "template.yaml").read_text(encoding="utf-8"), Loader=Loader)
+    # Then it names the same address per provider as the functions' own defaults
+    assert {p: m["BaseUrl"] for p, m in template["Mappings"]["ProviderUrls"].items()} == DEFAULT_BASE_URLS

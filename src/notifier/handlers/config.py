@@ -12,7 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-DEFAULT_BASE_URL = "https://api.apistore.co.kr"
+# Each provider's own address, used when PROVIDER_BASE_URL is unset (template.yaml's ProviderUrls
+# mapping says the same for a deployment that leaves ProviderBaseUrl empty).
+DEFAULT_BASE_URLS = {"apistore": "https://api.apistore.co.kr", "solapi": "https://api.solapi.com"}
 
 # The providers this build can talk to; handlers/providers.py builds the one a deployment names.
 ProviderName = Literal["apistore", "solapi"]
@@ -35,7 +37,7 @@ class DispatcherConfig(BaseModel):
     solapi_pf_id: str = Field("", alias="SOLAPI_PF_ID")
     default_sender: str = Field(alias="DEFAULT_SENDER", min_length=1)
     provider: ProviderName = Field("apistore", alias="PROVIDER")
-    provider_base_url: str = Field(DEFAULT_BASE_URL, alias="PROVIDER_BASE_URL")
+    base_url_override: str = Field("", alias="PROVIDER_BASE_URL")
     # Read as text and checked by wiring's URL rule, whose message says how to fix a refused URL.
     allow_insecure_provider_url: str = Field("false", alias="ALLOW_INSECURE_PROVIDER_URL")
     poll_shards: int = Field(4, alias="POLL_SHARDS", ge=1)
@@ -55,6 +57,11 @@ class DispatcherConfig(BaseModel):
         if not value:
             raise ValueError(f"{name}: required when PROVIDER is {self.provider}")
         return self
+
+    @property
+    def provider_base_url(self) -> str:
+        """PROVIDER_BASE_URL, else the chosen provider's own address."""
+        return self.base_url_override or DEFAULT_BASE_URLS[self.provider]
 
     @property
     def second_param(self) -> str:
