@@ -4,29 +4,22 @@ container by providers/templates.py (one list call per batch at most, stale thro
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from collections.abc import Sequence
 from typing import Any
 
 from ...domain.alimtalk import Template, TemplateButton, WireButton
 from ...domain.event import LINK_BUTTON_TYPES
 from ...ports import AlimTalkMessage, SendResult, TemplatesUnavailable
 from ..templates import CachedTemplates
-from .client import ApiStoreHttp, TransportError, each_concurrently, send_and_classify
+from .client import ApiStoreHttp, PerMessageSender, TransportError, send_and_classify
 from .codes import TEMPLATE_STATUS_BY_CODE, kko_send_outcome
 
 
-class KkoSender:
-    def __init__(
-        self, http: ApiStoreHttp, clock: Callable[[], float] = time.monotonic, pool: Executor | None = None
-    ) -> None:
-        self.http = http
-        self.clock = clock
-        self.pool = pool
+class KkoSender(PerMessageSender):
+    """AlimTalk through /kko/1/msg/{client_id} (/kko/1/msg_test/ in test mode)."""
 
     def send_alimtalks(self, msgs: Sequence[AlimTalkMessage]) -> list[SendResult]:
-        return each_concurrently(self.pool, self.send_alimtalk, msgs)
+        return self.each(self.send_alimtalk, msgs)
 
     def send_alimtalk(self, msg: AlimTalkMessage) -> SendResult:
         fields = {

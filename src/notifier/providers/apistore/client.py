@@ -106,16 +106,9 @@ class ApiStoreHttp:
         return Reply(resp.status, parsed, resp.data)
 
 
-def each_concurrently[T](pool: Executor | None, send: Callable[[T], SendResult], msgs: Sequence[T]) -> list[SendResult]:
+class PerMessageSender:
     """API Store takes one message per request: a batch goes out as concurrent requests (bounded by
-    the pool), so it costs about one round trip. Results in the order of the messages."""
-    if pool is None or len(msgs) <= 1:
-        return [send(msg) for msg in msgs]
-    return list(pool.map(send, msgs))
-
-
-class PpurioProvider:
-    """SMS/LMS/MMS through /ppurio/1/message/{kind}/{client_id}."""
+    the pool), so it costs about one round trip. Both of its send APIs (ppurio, kko) are one of these."""
 
     def __init__(
         self, http: ApiStoreHttp, clock: Callable[[], float] = time.monotonic, pool: Executor | None = None
@@ -124,8 +117,18 @@ class PpurioProvider:
         self.clock = clock
         self.pool = pool
 
+    def each[T](self, send: Callable[[T], SendResult], msgs: Sequence[T]) -> list[SendResult]:
+        """One result per message, in the order of the messages."""
+        if self.pool is None or len(msgs) <= 1:
+            return [send(msg) for msg in msgs]
+        return list(self.pool.map(send, msgs))
+
+
+class PpurioProvider(PerMessageSender):
+    """SMS/LMS/MMS through /ppurio/1/message/{kind}/{client_id}."""
+
     def send_texts(self, msgs: Sequence[TextMessage]) -> list[SendResult]:
-        return each_concurrently(self.pool, self.send_text, msgs)
+        return self.each(self.send_text, msgs)
 
     def send_text(self, msg: TextMessage) -> SendResult:
         fields = {"dest_phone": msg.dest_phone, "send_phone": msg.send_phone, "msg_body": msg.msg_body}
