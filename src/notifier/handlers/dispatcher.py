@@ -70,9 +70,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     channels = a.wiring.channel_counts
 
     taken: list[SQSRecord] = []
+    # Each body's channel read once (a guarded parse), for Accepted now and for the outcome's count later.
+    asked = {r.message_id: m.channel_asked(r.body) for r in records}
     for record in records:
         metrics.add_metric(name=m.ACCEPTED, unit=MetricUnit.Count, value=1)
-        channels.add(m.ACCEPTED, m.channel_asked(record.body))
+        channels.add(m.ACCEPTED, asked[record.message_id])
         # Too close to the deadline to finish a provider call, a send cut off by the time-out would
         # end `unknown`. Left unclaimed, it is simply redelivered.
         if context.get_remaining_time_in_millis() >= a.wiring.time_needed_ms:
@@ -100,7 +102,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             )
             metrics.add_metric(name=m.ERRORS, unit=MetricUnit.Count, value=1)
             raise outcome
-        _count(outcome, m.channel_asked(record.body), channels)
+        _count(outcome, asked[record.message_id], channels)
         if outcome.action == "retry":
             raise RetryLater(outcome.reason)
         return outcome.status
