@@ -93,6 +93,23 @@ def ids(b: str) -> str:
     return json.loads(b)["id"]
 
 
+def invoke_at_once(stack, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each event in an invocation of its own, all released at the same moment; their responses."""
+    gate = threading.Barrier(len(events))
+    results: list[dict[str, Any]] = []
+
+    def run(event: dict[str, Any]) -> None:
+        gate.wait()
+        results.append(invoke(stack, event))
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in events]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 # ------------------------------------------------------------------ batches
 
 
@@ -185,19 +202,7 @@ def test_same_event_in_concurrent_invocations_reaches_the_provider_once(stack, p
     # Given a slow provider and six invocations holding the same event at once
     stack.sandbox.set_faults(latency_ms=200)
     b = body()
-    gate = threading.Barrier(6)
-    results: list[dict[str, Any]] = []
-
-    def run() -> None:
-        event = sqs_event(stack, b)
-        gate.wait()
-        results.append(invoke(stack, event))
-
-    threads = [threading.Thread(target=run) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = invoke_at_once(stack, [sqs_event(stack, b) for _ in range(6)])
     # Then every invocation acknowledged its message, and only one reached the provider
     assert results == [{"batchItemFailures": []}] * 6
     assert len(provider.accepted(stack.sandbox)) == 1
@@ -481,19 +486,7 @@ def test_alimtalk_refused_by_the_provider_is_sent_as_sms_by_the_app_once_under_r
     try:
         # When it is dispatched, and redelivered twice at once afterwards
         first = invoke(stack, sqs_event(stack, b))
-        gate = threading.Barrier(2)
-        results: list[dict[str, Any]] = []
-
-        def run() -> None:
-            event = sqs_event(stack, b, receive_count=2)
-            gate.wait()
-            results.append(invoke(stack, event))
-
-        threads = [threading.Thread(target=run) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        results = invoke_at_once(stack, [sqs_event(stack, b, receive_count=2) for _ in range(2)])
     finally:
         stack.sandbox.add_template(approved)
     # Then the provider saw one AlimTalk attempt and one SMS, and only the SMS reached the phone
