@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import inbox
 from .config import REPORT_PENDING_STYLES
 
 if TYPE_CHECKING:
@@ -33,6 +34,9 @@ def handle(sandbox: Sandbox, method: str, path: str, query: dict[str, str], body
         "test_messages": (lambda sb, q: _filter(sb.test_messages(), q), None),
         "requests": (lambda sb, q: sb.requests_count(), None),
         "reset": (None, lambda sb, b: (sb.reset(), {"ok": True})[1]),
+        "clear": (None, lambda sb, b: (sb.clear_inbox(), {"ok": True})[1]),
+        "inbox/state": (lambda sb, q: inbox.snapshot(sb), None),
+        "inbox/codes": (lambda sb, q: inbox.code_tables(), None),
         "balance": (
             lambda sb, q: {"balance": sb.solapi_balance if q.get("provider") == "solapi" else sb.balance},
             _post_balance,

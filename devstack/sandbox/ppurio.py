@@ -103,6 +103,8 @@ def send(state: State, requested_kind: str, params: Mapping[str, str], files: li
                 )
             )
         state.record(messages)
+        if files:
+            state.images[cmid] = [u.data for u in files]
     return {"result_code": "200", "result_message": "OK", "cmid": cmid}
 
 

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import inspection, kko, ppurio, rules
+from . import inbox, inspection, kko, ppurio, rules
 from .config import SandboxConfig
 from .solapi import api as solapi_api
 from .solapi import codes as solapi_codes
@@ -218,10 +218,66 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send_json(400, {"error": "unreadable request body"})
             return
+        if self.command == "GET" and self._web(path):
+            return
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
             self._inspect(path, query, body)
         else:
             self._provider(path, query, body)
+
+    # --- the inbox page (GET only, under /_sandbox/ but for the redirect from /) ---------------------
+
+    def _web(self, path: str) -> bool:
+        """Serve the inbox page, its files, MMS images and its live-update stream; False for other paths."""
+        if path == "/":
+            self.send_response(302)
+            self.send_header("Location", "/_sandbox/inbox")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
+        if path == "/_sandbox/inbox/stream":
+            self._stream()
+            return True
+        found = None
+        if path == "/_sandbox/inbox":
+            found = inbox.asset("inbox.html")
+        elif path.startswith("/_sandbox/web/"):
+            found = inbox.asset(path.removeprefix("/_sandbox/web/"))
+        elif match := re.fullmatch(r"/_sandbox/images/(apistore|solapi)/([^/]+)/(\d+)", path):
+            data = inbox.image(self.server.sandbox, match.group(1), match.group(2), int(match.group(3)))
+            found = None if data is None else (data, "image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png")
+        elif not path.startswith("/_sandbox/web"):
+            return False
+        if found is None:
+            self._send_json(404, {"error": f"no such file: {path}"})
+        else:
+            self._send(200, *found)
+        return True
+
+    def _stream(self) -> None:
+        """Server-sent events: a `change` event whenever what the page shows changes (checked twice a
+        second, reports settling with the clock included). Each stream holds its own thread; it ends
+        when the client goes or the sandbox stops."""
+        sandbox = self.server.sandbox
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        last, idle = "", 0
+        try:
+            while not sandbox.stopping:
+                mark = inbox.fingerprint(inbox.snapshot(sandbox))
+                if mark != last:
+                    self.wfile.write(f"event: change\ndata: {mark}\n\n".encode())
+                    last, idle = mark, 0
+                elif (idle := idle + 1) >= 30:
+                    self.wfile.write(b": keep-alive\n\n")  # finds a closed tab within 15 s
+                    idle = 0
+                self.wfile.flush()
+                sandbox.sleep(0.5)
+        except OSError:
+            pass  # the page went away
 
     def _inspect(self, path: str, query: dict[str, str], body: bytes) -> None:
         try:
@@ -276,6 +332,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             except ProviderError as exc:
                 result = exc
 
+        if isinstance(result, ProviderError) and kind in SEND_KINDS:
+            self._note_refusal(kind, query, body, result)
         if fault == "timeout":
             # Accepted and recorded, but the reply is lost: the client can only time out.
             sandbox.sleep(faults.timeout_s)
@@ -287,6 +345,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send_pending()
         else:
             self._send_json(200, result)
+
+    def _note_refusal(self, kind: str, query: dict[str, str], body: bytes, error: ProviderError) -> None:
+        # Parsed again: a fault refuses before the handler reads the form.
+        with contextlib.suppress(BodyError, ValueError):
+            params, _ = parse_form(self.headers.get("Content-Type", ""), body)
+            _merge(params, list(query.items()))
+            self.server.sandbox.state.note_refusal(inbox.apistore_refusal(kind, params, error.code, error.message))
 
     def _solapi(self, found: tuple[Any, re.Match[str]], body: bytes) -> None:
         """SOLAPI: JSON in and out, HMAC auth, errors as HTTP 4xx {"errorCode", "errorMessage"}."""
@@ -397,6 +462,10 @@ class Sandbox:
         self._stopping.wait(seconds)
 
     @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    @property
     def clock(self) -> Callable[[], float]:
         return self.state.clock
 
@@ -428,6 +497,11 @@ class Sandbox:
     def reset(self) -> None:
         self.state.reset()
         self.solapi.reset()
+
+    def clear_inbox(self) -> None:
+        """What the page's clear button does: hide every message there is now (and forget refused
+        sends). The messages themselves stay, so the product's report queries still get answers."""
+        self.state.hide_from_inbox({entry["id"] for entry in inbox.view(self)})
 
     @property
     def balance(self) -> int:

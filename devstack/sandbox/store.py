@@ -226,6 +226,12 @@ class State:
         self.test_messages: list[Message] = []
         self.by_cmid: dict[str, list[Message]] = {}
         self.requests: Counter[str] = Counter()
+        # For the inbox page: MMS image bytes by cmid, and sends the provider refused (never in messages).
+        self.images: dict[str, list[bytes]] = {}
+        self.refusals: list[dict[str, Any]] = []
+        # Inbox entries the page's clear button hid: the messages stay, so their reports still answer.
+        self.inbox_hidden: set[str] = set()
+        self._refusal_seq = 0
         self._seq = 0
         self._fault_rng = random.Random(config.seed)
         self._pin_rng = random.Random(None if config.seed is None else f"{config.seed}/pins")
@@ -262,6 +268,9 @@ class State:
             self.test_messages.clear()
             self.by_cmid.clear()
             self.requests.clear()
+            self.images.clear()
+            self.refusals.clear()
+            self.inbox_hidden.clear()
             self.pins.clear()
             self.forced.clear()
             self.faults = Faults()
@@ -318,3 +327,14 @@ class State:
     def find(self, cmid: str) -> list[Message]:
         with self.lock:
             return list(self.by_cmid.get(cmid, ()))
+
+    def note_refusal(self, refusal: dict[str, Any]) -> None:
+        """A send the provider refused: nothing reached a phone, but the inbox shows why."""
+        with self.lock:
+            self._refusal_seq += 1
+            self.refusals.append({**refusal, "at": self.clock(), "seq": self._refusal_seq})
+
+    def hide_from_inbox(self, entry_ids: set[str]) -> None:
+        with self.lock:
+            self.inbox_hidden |= entry_ids
+            self.refusals.clear()

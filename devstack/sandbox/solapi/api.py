@@ -94,6 +94,24 @@ def _failed(sol: SolapiState, raw: Any, refusal: rules.Refused) -> dict[str, Any
     }
 
 
+def _refusal_for_inbox(raw: Any, refusal: rules.Refused) -> dict[str, Any]:
+    raw = raw if isinstance(raw, dict) else {}
+    kakao = raw.get("kakaoOptions") if isinstance(raw.get("kakaoOptions"), dict) else {}
+    to = raw.get("to")
+    return {
+        "provider": "solapi",
+        "kind": "alimtalk" if kakao.get("templateId") else str(raw.get("type") or "sms").lower(),
+        "to": [str(t) for t in to] if isinstance(to, list) else [str(to or "")],
+        "from": raw.get("from"),
+        "text": raw.get("text"),
+        "subject": raw.get("subject"),
+        "template_code": kakao.get("templateId"),
+        "fallback_text": None if kakao.get("disableSms") else raw.get("text"),
+        "code": refusal.code,
+        "reason": refusal.message,
+    }
+
+
 def _schedule(body: dict[str, Any], now: float) -> float | None:
     text = body.get("scheduledDate")
     if text in (None, ""):
@@ -135,6 +153,7 @@ def accept(sol: SolapiState, body: Any, fault_code: str | None = None) -> tuple[
                     raise rules.Refused("1030", f"balance {sol.balance:g} < {price:g}")
             except rules.Refused as refusal:
                 failed.append(_failed(sol, raw, refusal))
+                state.note_refusal(_refusal_for_inbox(raw, refusal))
                 continue
             for p in planned:
                 message_id = sol.new_id("M4V")
@@ -446,7 +465,7 @@ def upload(sol: SolapiState, req: Request) -> dict[str, Any]:
     now = sol.state.clock()
     file_id = "ST01FZ" + sol.new_id("")[2:]
     name = str(body.get("name") or f"{file_id}.{'png' if data.startswith(PNG) else 'jpg'}")
-    stored = StoredFile(file_id, kind, name, name, len(data), body.get("link"), now)
+    stored = StoredFile(file_id, kind, name, name, len(data), body.get("link"), now, data)
     sol.files[file_id] = stored
     return stored.to_json(sol.account_id, req["base_url"])
 

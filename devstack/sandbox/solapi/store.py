@@ -57,6 +57,7 @@ class StoredFile:
     size: int
     link: str | None
     created_at: float
+    data: bytes = field(default=b"", repr=False)  # served to the inbox page (MMS images)
 
     def to_json(self, account_id: str, base_url: str) -> dict[str, Any]:
         return {
