@@ -75,14 +75,14 @@ const formatPhone = (p) => (p.length === 11 ? `${p.slice(0, 3)}-${p.slice(3, 7)}
 const providerName = (p) => (p === "solapi" ? "SOLAPI" : "API Store");
 
 function message(m) {
-  const classes = ["msg", m.report.state, m.test ? "test" : ""].join(" ");
-  return el("article", { class: classes, id: `m-${m.id}`, "data-id": m.id, "data-state": m.report.state, "data-channel": m.channel },
+  const classes = [...new Set(["msg", m.report.state, m.test ? "test" : ""])].join(" ");
+  return el("article", { class: classes, id: `m-${m.id}`, "data-id": m.id, "data-state": m.report.state, "data-channel": m.channel, "data-fallback-of": m.fallback_of },
     el("div", { class: "from" }, `${m.from || "(no sender)"} `, el("span", { class: "tag" }, providerName(m.provider))),
     m.fallback_of && el("span", { class: "link", onclick: () => flash(m.fallback_of) },
       `↳ ${m.route === "app" ? "sent by the app" : "the provider's fallback"} for the AlimTalk above`),
     m.channel === "alimtalk" ? kakaoCard(m) : bubble(m),
     meta(m),
-    m.fallback_id && el("span", { class: "link", onclick: () => flash(m.fallback_id) }, "replaced by an SMS ↓"));
+    m.fallback_id && el("span", { class: "link", onclick: () => flash(m.fallback_id) }, "replaced by a text message ↓"));
 }
 
 function bubble(m) {
@@ -138,7 +138,8 @@ function parsePairs(text) {
 
 function fill(form, values) {
   // Never overwrite what someone is typing.
-  if (form.contains(document.activeElement) || form.dataset.dirty) return;
+  const active = document.activeElement;
+  if ((form.contains(active) && active.matches("input, select")) || form.dataset.dirty) return;
   for (const [name, value] of Object.entries(values)) if (form.elements[name]) form.elements[name].value = value;
 }
 
