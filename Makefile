@@ -21,7 +21,7 @@ PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint typecheck validate checkov build bench schema sandbox clean
+.PHONY: help run serve test lint typecheck validate checkov build bench schema sandbox browser inbox-png clean
 
 $(VENV)/.ok: pyproject.toml requirements-dev.txt src/requirements.txt
 	rm -rf $(VENV)
@@ -57,7 +57,7 @@ serve: $(VENV)/.ok  ## dev server: the local stack on fixed ports for a producer
 sandbox: $(VENV)/.ok  ## the provider sandbox alone
 	$(PY) -m devstack.sandbox
 
-test: $(VENV)/.ok $(TOOLS)/.ok lint typecheck validate checkov  ## the whole suite
+test: $(VENV)/.ok $(TOOLS)/.ok browser lint typecheck validate checkov  ## the whole suite
 	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.ok  ## ruff check and ruff format --check
@@ -91,6 +91,18 @@ bench: $(VENV)/.ok  ## prints figures and ratios; never a pass/fail test
 
 schema: $(VENV)/.ok  ## regenerate the event JSON Schema
 	$(PY) -m notifier.domain.event > schema/event.schema.json
+
+# The inbox page's browser test drives Debian's chromium (Playwright's own browser download is not
+# reachable), with CJK fonts so Hangul renders in screenshots. Installed only when absent.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:  ## install Debian's chromium and CJK fonts when absent (the inbox page's browser test)
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -q 'Noto Sans CJK'; then :; \
+	elif command -v apt-get >/dev/null; then \
+		$(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; \
+	else echo "make browser: no apt-get here; install Chromium at /usr/bin/chromium (or set CHROMIUM=/path) for the inbox page's test"; fi
+
+inbox-png: $(VENV)/.ok browser  ## regenerate docs/inbox.png: the sandbox inbox page after the sample events
+	$(PY) -m devstack.inbox_demo --out docs/inbox.png
 
 clean:  ## remove the environments and caches
 	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .venv-build-test .venv-solapi-sdk .aws-sam .pytest_cache .ruff_cache .hypothesis

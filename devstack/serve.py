@@ -263,7 +263,8 @@ def serve(stack: LocalStack, args: argparse.Namespace, stopping: Callable[[], bo
   report poller    {rate}, at {pace}
   provider         {stack.provider}   (template parameter Provider; PROVIDER=apistore|solapi make serve)
   provider sandbox {stack.sandbox.url}   {account}
-                   what reached phones: {stack.sandbox.url}/_sandbox/messages
+                   inbox page: {stack.sandbox.url}/_sandbox/inbox   (every message as the phone shows it, live)
+                   what reached phones, as JSON: {stack.sandbox.url}/_sandbox/messages
                    stage a report: POST {stack.sandbox.url}/_sandbox/outcomes {json.dumps(staged)}
   handler logs     {log_file}
 

@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     print(sandbox.url, flush=True)
     print(
         f"client_id={sandbox.config.client_id} senders={','.join(sandbox.config.registered_senders)} "
-        f"solapi_pf_id={sandbox.config.solapi_pf_id} inspect: {sandbox.url}/_sandbox/messages",
+        f"solapi_pf_id={sandbox.config.solapi_pf_id}\n"
+        f"inbox page: {sandbox.url}/_sandbox/inbox   inspect: {sandbox.url}/_sandbox/messages",
         file=sys.stderr,
         flush=True,
     )

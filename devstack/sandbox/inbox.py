@@ -294,7 +294,8 @@ def view(sandbox: Sandbox) -> list[dict[str, Any]]:
         entries += [_solapi(m.public(now)) for m in sandbox.solapi.messages.values()]
         hidden = set(state.inbox_hidden)
     entries = [e for e in entries if e["id"] not in hidden and e["fallback_of"] not in hidden]
-    entries.sort(key=lambda e: (e["accepted_at"], e["id"]))
+    # At the same instant a refusal goes first: what the app sends then is its fallback.
+    entries.sort(key=lambda e: (e["accepted_at"], e["report"]["state"] != "refused"))
     _link_app_fallbacks(entries)
     for entry in entries:
         entry["accepted_at_kst"] = kst(entry["accepted_at"])
