@@ -5,6 +5,7 @@
 const $ = (sel) => document.querySelector(sel);
 let state = null;
 let selected = null; // the recipient whose thread is open
+let lastShown = "";
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -65,7 +66,11 @@ function render() {
   const thread = byPhone.get(selected) || [];
   $("#thread-to").textContent = selected ? formatPhone(selected) : "—";
   $("#thread-count").textContent = selected ? `${thread.length} message${thread.length === 1 ? "" : "s"}` : "";
+  const shown = `${selected} ${thread.length}`;
   $("#thread").replaceChildren(...thread.map(message));
+  // A new thread, or a new message in it: show the newest, as a phone does.
+  if (shown !== lastShown) $("#thread").scrollTop = $("#thread").scrollHeight;
+  lastShown = shown;
   renderPanels();
 }
 
@@ -104,7 +109,7 @@ function kakaoCard(m) {
 function meta(m) {
   const r = m.report;
   const when = m.scheduled ? `scheduled for ${m.send_at_kst} KST` : `${m.send_at_kst} KST`;
-  const size = m.bytes === null ? "not EUC-KR: unsendable" : `${m.bytes} bytes EUC-KR → ${m.fits}`;
+  const size = m.bytes === null ? "not EUC-KR: unsendable" : `${m.bytes} bytes EUC-KR (${m.fits} size)`;
   const code = r.code ? ` ${r.code}` : "";
   return el("div", { class: "meta" },
     el("span", { class: `pill ${r.state}`, "data-report": r.state }, `${r.state}${code}${r.meaning ? ` · ${r.meaning}` : ""}`),
