@@ -169,6 +169,15 @@ def test_a_fault_set_in_the_panel_refuses_the_next_send_and_the_page_shows_it_li
     stack, page, errors = inbox
     page.evaluate("window.notReloaded = true")
     code = REFUSAL[stack.provider]
+    # Given a share that is not one, the panel says what is wrong and changes nothing
+    page.fill("#faults [name=result_codes]", f"{code}=2")
+    page.click("#faults button[type=submit]")
+    expect(page.locator("#faults [data-error]")).to_have_text("fault rates must be between 0 and 1")
+    assert stack.sandbox.faults()["result_codes"] == {}
+    # (Chromium logs the sandbox's HTTP 400 answer itself as a console error: the only one allowed)
+    assert [e for e in errors if "status of 400" not in e] == []
+    errors.clear()
+
     # Given a forced result code set in the faults panel
     page.fill("#faults [name=result_codes]", f"{code}=1")
     page.click("#faults button[type=submit]")
