@@ -149,6 +149,23 @@ def parse_form(content_type: str, body: bytes) -> tuple[dict[str, str], list[Upl
     return fields, files
 
 
+_SLASH_RUNS = re.compile(r"/{2,}")
+
+
+def request_target(target: str) -> tuple[str, dict[str, str]]:
+    """The routing path and the query of a request line's target.
+
+    The live service ran on Tomcat, which merges runs of '/' before routing, so a client whose base URL
+    ends in '/' (or whose path has an inner '//') reached the endpoint; the query string is untouched.
+    Split by hand: urlsplit reads a target starting with '//' as a host name.
+    """
+    raw_path, _, raw_query = target.partition("#")[0].partition("?")
+    path = _SLASH_RUNS.sub("/", unquote(raw_path)).rstrip("/") or "/"
+    query: dict[str, str] = {}
+    _merge(query, parse_qsl(raw_query, keep_blank_values=True))
+    return path, query
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -208,10 +225,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
     def _handle(self) -> None:
-        url = urlsplit(self.path)
-        path = unquote(url.path).rstrip("/") or "/"
-        query: dict[str, str] = {}
-        _merge(query, parse_qsl(url.query, keep_blank_values=True))
+        path, query = request_target(self.path)
         try:
             body = self._read_body()
         except (BodyError, ValueError):
