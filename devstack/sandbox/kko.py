@@ -158,6 +158,7 @@ def send(state: State, params: Mapping[str, str], client_id: str, test: bool) ->
             send_at=send_at,
             ready_at=ready_at,
             outcome=_plan(state, cmid, phone, mismatch is None, fallback),
+            test=test,
         )
         state.record([message], test=test)
     return {"result_code": "200", "result_message": "OK", "cmid": cmid}

@@ -24,7 +24,7 @@ from .solapi.store import SolapiState
 from .store import PIN_TTL_S, Faults, Pending, ProviderError, State, Upload
 
 MAX_BODY = 10 * 1024 * 1024
-SEND_KINDS = ("sms", "lms", "mms", "kko_msg", "kko_test")
+SEND_KINDS = ("sms", "lms", "mms", "sms_test", "lms_test", "mms_test", "kko_msg", "kko_test")
 
 Handler = Callable[[State, dict[str, str], list[Upload], str, str], Any]
 
@@ -44,6 +44,20 @@ ROUTES: list[tuple[re.Pattern[str], str, tuple[str, ...], str, Handler]] = [
         ("GET", "POST"),
         "ppurio",
         lambda st, p, f, kind, client: ppurio.report(st, p),
+    ),
+    (
+        re.compile(r"/ppurio_test/1/message_test/(sms|lms|mms)/([^/]+)"),
+        "{0}_test",
+        ("POST",),
+        "ppurio",
+        lambda st, p, f, kind, client: ppurio.send(st, kind.removesuffix("_test"), p, f, test=True),
+    ),
+    (
+        re.compile(r"/ppurio_test/1/message_test/(report)/([^/]+)"),
+        "report_test",
+        ("GET", "POST"),
+        "ppurio",
+        lambda st, p, f, kind, client: ppurio.report(st, p, test=True),
     ),
     (
         re.compile(r"/ppurio/1/sendnumber/(save)/([^/]+)"),

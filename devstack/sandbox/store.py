@@ -173,6 +173,8 @@ class Message:
     template_mismatch: str | None = None
     outcome: dict[str, Any] = field(default_factory=dict)
     umid: str | None = None
+    # Accepted by a test endpoint (kko msg_test, ppurio_test message_test): validated, never delivered.
+    test: bool = False
 
     def public(self) -> dict[str, Any]:
         data = {"provider": "apistore", **asdict(self)}
@@ -225,6 +227,7 @@ class State:
         self.messages: list[Message] = []
         self.test_messages: list[Message] = []
         self.by_cmid: dict[str, list[Message]] = {}
+        self.test_by_cmid: dict[str, list[Message]] = {}
         self.requests: Counter[str] = Counter()
         self._seq = 0
         self._fault_rng = random.Random(config.seed)
@@ -261,6 +264,7 @@ class State:
             self.messages.clear()
             self.test_messages.clear()
             self.by_cmid.clear()
+            self.test_by_cmid.clear()
             self.requests.clear()
             self.pins.clear()
             self.forced.clear()
@@ -311,10 +315,11 @@ class State:
     def record(self, messages: list[Message], test: bool = False) -> None:
         with self.lock:
             (self.test_messages if test else self.messages).extend(messages)
-            if not test:
-                for message in messages:
-                    self.by_cmid.setdefault(message.cmid, []).append(message)
+            index = self.test_by_cmid if test else self.by_cmid
+            for message in messages:
+                index.setdefault(message.cmid, []).append(message)
 
-    def find(self, cmid: str) -> list[Message]:
+    def find(self, cmid: str, test: bool = False) -> list[Message]:
+        """Messages of a cmid: real ones, or (test=True) those a test endpoint took; never both."""
         with self.lock:
-            return list(self.by_cmid.get(cmid, ()))
+            return list((self.test_by_cmid if test else self.by_cmid).get(cmid, ()))
