@@ -1,19 +1,17 @@
-"""KakaoTalk AlimTalk API v1.5: /kko/1/{msg,msg_test,report,template/list,sendnumber/list}, /kko/2/sendnumber/save."""
+"""KakaoTalk AlimTalk API v1.5: /kko/1/{msg,msg_test,report,template/list,sendnumber/list}, /kko/2/sendnumber/{save,list}."""
 
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from . import rules
+from . import pins, rules
 from .store import (
     BUTTON_TYPES,
     LINK_BUTTON_TYPES,
     MAX_BUTTONS,
     PENDING,
-    PIN_TTL_S,
     STATUS_WORDS,
     Message,
     Pending,
@@ -231,32 +229,7 @@ def template_list(state: State, params: Mapping[str, str]) -> dict[str, Any]:
 
 
 def sendnumber_save(state: State, params: Mapping[str, str]) -> dict[str, Any]:
-    number, comment = rules.sendnumber(params)
-    pintype = params.get("pintype", "").strip().upper()
-    if pintype not in ("SMS", "VMS"):
-        raise rules.param_error("pintype must be SMS or VMS")
-    pincode = params.get("pincode", "").strip()
-    with state.lock:
-        entry = state.kko_senders.get(number)
-        if entry is not None and entry["USE_YN"] == "Y":
-            raise rules.fail("kko_sendnumber", "500", f"sendnumber {number} is already registered")
-        now = state.clock()
-        if not pincode:
-            state.pins[number] = {"pincode": state.new_pin(pintype), "pintype": pintype, "issued_at": now}
-            state.kko_senders[number] = {"comment": comment, "USE_YN": "N"}
-            return {"result_code": "200", "result_message": "OK", "sendnumber": number}
-        pending = state.pins.get(number)
-        if pending is None:
-            raise rules.param_error(f"no PIN was requested for {number}: call first without pincode")
-        if not re.fullmatch(r"\d+", pincode):
-            raise rules.param_error("pincode must be digits (SMS 6, VMS 2)")
-        if now - pending["issued_at"] > PIN_TTL_S:
-            raise rules.fail("kko_sendnumber", "700", f"the PIN for {number} expired; request a new one")
-        if pincode != pending["pincode"]:
-            raise rules.fail("kko_sendnumber", "600", f"wrong pincode for {number}")
-        del state.pins[number]
-        state.kko_senders[number] = {"comment": entry["comment"] if entry else comment, "USE_YN": "Y"}
-    return {"result_code": "200", "result_message": "OK", "sendnumber": number}
+    return pins.save(state, "kko", state.kko_senders, params)
 
 
 def sendnumber_list(state: State, params: Mapping[str, str]) -> dict[str, Any]:

@@ -1,12 +1,12 @@
 """ppurio SMS API v2.3: /ppurio/1/message/{sms,lms,mms,report}, their test mode /ppurio_test/1/message_test/...,
-and /ppurio/1/sendnumber/{save,list}."""
+and the sender numbers: /ppurio/1/sendnumber/{save,list}, /ppurio/2/sendnumber/save (with a PIN)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from . import rules
+from . import pins, rules
 from .store import PENDING, Message, Pending, State, Upload, kst_stamp, pick
 
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -135,20 +135,30 @@ def report(state: State, params: Mapping[str, str], test: bool = False) -> dict[
 
 
 def sendnumber_save(state: State, params: Mapping[str, str]) -> dict[str, Any]:
+    """Version 1: registered at once, no PIN (a number waiting for its version 2 PIN is registered too)."""
     number, comment = rules.sendnumber(params)
     with state.lock:
-        if number in state.ppurio_senders:
+        entry = state.ppurio_senders.get(number)
+        if entry is not None and entry["USE_YN"] == "Y":
             raise rules.fail("ppurio_sendnumber", "500", f"sendnumber {number} is already registered")
+        if state.pins.get(number, {}).get("api") == "ppurio":
+            del state.pins[number]
         state.ppurio_senders[number] = {"comment": comment, "USE_YN": "Y"}
     return {"result_code": "200", "result_message": "OK", "sendnumber": number}
 
 
+def sendnumber_save_with_pin(state: State, params: Mapping[str, str]) -> dict[str, Any]:
+    """Version 2: the AlimTalk API's two-call PIN flow, on the SMS API's own registry."""
+    return pins.save(state, "ppurio", state.ppurio_senders, params)
+
+
 def sendnumber_list(state: State, params: Mapping[str, str]) -> dict[str, Any]:
+    # Version 1's list has no USE_YN: it shows the numbers a send may use, not those waiting for a PIN.
     wanted = params.get("sendnumber")
     with state.lock:
         numbers = [
             {"client_id": state.client_id, "comment": entry["comment"], "sendnumber": number}
             for number, entry in state.ppurio_senders.items()
-            if not wanted or number == wanted
+            if entry["USE_YN"] == "Y" and (not wanted or number == wanted)
         ]
     return {"result_code": "200", "result_message": "OK", "numberList": numbers}

@@ -67,6 +67,13 @@ ROUTES: list[tuple[re.Pattern[str], str, tuple[str, ...], str, Handler]] = [
         lambda st, p, f, kind, client: ppurio.sendnumber_save(st, p),
     ),
     (
+        re.compile(r"/ppurio/2/sendnumber/(save)/([^/]+)"),
+        "sendnumber_save_v2",
+        ("POST",),
+        "sendnumber_pin",
+        lambda st, p, f, kind, client: ppurio.sendnumber_save_with_pin(st, p),
+    ),
+    (
         re.compile(r"/ppurio/1/sendnumber/(list)/([^/]+)"),
         "sendnumber_list",
         ("GET", "POST"),
@@ -105,14 +112,15 @@ ROUTES: list[tuple[re.Pattern[str], str, tuple[str, ...], str, Handler]] = [
         re.compile(r"/kko/2/sendnumber/(save)/([^/]+)"),
         "kko_sendnumber_save",
         ("POST",),
-        "kko_sendnumber",
+        "sendnumber_pin",
         lambda st, p, f, kind, client: kko.sendnumber_save(st, p),
     ),
     (
-        re.compile(r"/kko/1/sendnumber/(list)/([^/]+)"),
+        # Version 2 of the list (a public client calls it) answers as version 1 does.
+        re.compile(r"/kko/[12]/sendnumber/(list)/([^/]+)"),
         "kko_sendnumber_list",
         ("GET", "POST"),
-        "kko_sendnumber",
+        "sendnumber_pin",
         lambda st, p, f, kind, client: kko.sendnumber_list(st, p),
     ),
 ]
@@ -545,7 +553,8 @@ class Sandbox:
             self.state.profiles = list(profiles)
 
     def pins(self) -> dict[str, dict[str, Any]]:
-        """Issued, unconfirmed PINs by sender number, as the phone would have received them."""
+        """Issued, unconfirmed PINs by sender number, as the phone would have received them; one per number,
+        with the API that issued it (`api`: ppurio or kko), the only one where it confirms the number."""
         with self.state.lock:
             now = self.state.clock()
             return {
