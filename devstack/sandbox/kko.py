@@ -22,6 +22,8 @@ from .store import (
 )
 
 FAILED_TYPES = ("SMS", "LMS", "N")
+# MSG_RSLT of a fallback SMS/LMS that got through: E_OK, and "00" as the spec's own example sends it.
+DELIVERED_MSG_RSLT = ("0", "00")
 
 
 def _split(value: str | None) -> list[str]:
@@ -179,8 +181,11 @@ def _plan(state: State, cmid: str, phone: str, matched: bool, fallback: str | No
         msg_rslt = pick(rng, state.mix["fallback"])
     else:
         msg_rslt = ""
+    # STATUS 4 when nothing reached the phone (neither the AlimTalk nor its fallback SMS); the spec only
+    # lists 1-3, public clients saw 4 with RSLT U (template mismatch) and MSG_RSLT F.
+    delivered = rslt == "0" or msg_rslt in DELIVERED_MSG_RSLT
     outcome: dict[str, Any] = {
-        "status": str(forced.get("status", "3")),
+        "status": str(forced.get("status", "3" if delivered else "4")),
         "rslt": rslt,
         "msg_rslt": msg_rslt,
         "fallback": fallback if rslt != "0" else None,
@@ -191,15 +196,20 @@ def _plan(state: State, cmid: str, phone: str, matched: bool, fallback: str | No
 
 
 def report(state: State, params: Mapping[str, str]) -> dict[str, Any] | Pending:
+    """Over the report delay d after sending: nothing yet (the not-ready reply, as for an unknown cmid) for
+    the first d/4 after acceptance, then STATUS 1 (waiting, through any REQDATE wait) until d/2 after the
+    send, STATUS 2 (sent) until d, then STATUS 3 with the result, or 4 when nothing reached the phone."""
     cmid = rules.required(params, "cmid", "CMID")
     messages = [m for m in state.find(cmid) if m.kind == "kko"]
     if not messages:
         return PENDING
     message = messages[0]
     now = state.clock()
-    halfway = message.send_at + (message.ready_at - message.send_at) / 2
+    delay = message.ready_at - message.send_at
+    if now < message.accepted_at + delay / 4:
+        return PENDING
     if message.outcome.get("pending") or now < message.ready_at:
-        status, rslt, msg_rslt = ("1" if now < halfway else "2"), "", ""
+        status, rslt, msg_rslt = ("1" if now < message.send_at + delay / 2 else "2"), "", ""
     else:
         status, rslt, msg_rslt = message.outcome["status"], message.outcome["rslt"], message.outcome["msg_rslt"]
     # The live server mixed upper- and lower-case keys in one object.
