@@ -6,6 +6,7 @@ import contextlib
 import copy
 import email.parser
 import email.policy
+import html
 import json
 import re
 import socket
@@ -16,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import inspection, kko, ppurio, rules
-from .config import SandboxConfig
+from .config import ERROR_PAGE_STYLES, SandboxConfig
 from .solapi import api as solapi_api
 from .solapi import codes as solapi_codes
 from .solapi.auth import AuthError
@@ -130,6 +131,33 @@ class BodyError(ValueError):
     pass
 
 
+# The live service answered from Tomcat (server header Apache-Coyote/1.1): a path no servlet took, or a
+# method the servlet does not implement, got the container's own HTML error report, not JSON.
+TOMCAT = "Apache Tomcat/7.0.47"
+_TOMCAT_STYLE = (
+    "H1 {font-family:Tahoma,Arial,sans-serif;color:white;background-color:#525D76;font-size:22px;} "
+    "H3 {font-family:Tahoma,Arial,sans-serif;color:white;background-color:#525D76;font-size:14px;} "
+    "BODY {font-family:Tahoma,Arial,sans-serif;color:black;background-color:white;} "
+    "B {font-family:Tahoma,Arial,sans-serif;color:white;background-color:#525D76;} "
+    "P {font-family:Tahoma,Arial,sans-serif;background:white;color:black;font-size:12px;} "
+    "HR {color : #525D76;}"
+)
+NOT_FOUND = "The requested resource is not available."
+NOT_ALLOWED = "The specified HTTP method is not allowed for the requested resource."
+
+
+def tomcat_error_page(status: int, message: str, description: str) -> bytes:
+    """Tomcat 7's error report page (ErrorReportValve), the message HTML-escaped as Tomcat does."""
+    text = html.escape(message)
+    rule = '<HR size="1" noshade="noshade">'
+    return (
+        f"<html><head><title>{TOMCAT} - Error report</title><style><!--{_TOMCAT_STYLE}--></style> </head>"
+        f"<body><h1>HTTP Status {status} - {text}</h1>{rule}<p><b>type</b> Status report</p>"
+        f"<p><b>message</b> <u>{text}</u></p><p><b>description</b> <u>{description}</u></p>"
+        f"{rule}<h3>{TOMCAT}</h3></body></html>"
+    ).encode()
+
+
 def _merge(target: dict[str, str], pairs: list[tuple[str, str]]) -> None:
     # Field names are case-insensitive on the live server; the first non-empty value wins.
     for key, value in pairs:
@@ -214,6 +242,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle()
 
+    def do_PATCH(self) -> None:
+        self._handle()
+
     def log_message(self, format: str, *args: Any) -> None:
         # Request lines only (no headers), so the API key never reaches a log.
         if self.server.sandbox.config.verbose:
@@ -235,9 +266,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             raise BodyError("request body too large")
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json;charset=UTF-8") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json;charset=UTF-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Access-Control-Allow-Origin", "*")
         self.end_headers()
@@ -245,6 +284,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _send_json(self, status: int, payload: Any) -> None:
         self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+    def _send_error_page(self, status: int, message: str, description: str, said: str, headers: dict[str, str]) -> None:
+        """A provider path's 404 / 405 in the configured style: Tomcat's HTML page (message, description) or
+        the earlier sandbox's JSON {"error": said}."""
+        if self.server.sandbox.state.error_pages == "json":
+            self._send(status, json.dumps({"error": said}).encode("utf-8"), headers=headers)
+            return
+        page = tomcat_error_page(status, message, description)
+        self._send(status, page, "text/html;charset=utf-8", {"Content-Language": "en", **headers})
 
     def _handle(self) -> None:
         path, query = request_target(self.path)
@@ -278,7 +326,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         route = next(((r, m) for r in ROUTES if (m := r[0].fullmatch(path))), None)
         if route is None:
             state.count_request("unknown")
-            self._send_json(404, {"error": f"no such endpoint: {path}"})
+            # Tomcat's message is the request URI as sent (runs of '/' and all), without the query string.
+            self._send_error_page(404, self.path.partition("?")[0], NOT_FOUND, f"no such endpoint: {path}", {})
             return
         (_, kind_template, methods, table, handler), match = route
         kind = kind_template.format(match.group(1))
@@ -292,7 +341,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>", "text/html")
             return
         if self.command not in methods:
-            self._send_json(405, {"error": f"{self.command} is not allowed on {path}"})
+            message = f"HTTP method {self.command} is not supported by this URL"
+            said = f"{self.command} is not allowed on {path}"
+            self._send_error_page(405, message, NOT_ALLOWED, said, {"Allow": ", ".join(methods)})
             return
 
         result: Any
@@ -612,6 +663,7 @@ class Sandbox:
                 "report_delay_s": self.state.report_delay_s,
                 "report_pending": self.state.report_pending,
                 "prices": dict(self.state.prices),
+                "error_pages": self.state.error_pages,
             }
 
     def configure(
@@ -619,7 +671,10 @@ class Sandbox:
         report_delay_s: float | None = None,
         report_pending: str | None = None,
         prices: dict[str, int] | None = None,
+        error_pages: str | None = None,
     ) -> None:
+        if error_pages is not None and error_pages not in ERROR_PAGE_STYLES:
+            raise ValueError(f"error_pages must be one of {ERROR_PAGE_STYLES}")
         with self.state.lock:
             if report_delay_s is not None:
                 self.state.report_delay_s = float(report_delay_s)
@@ -627,6 +682,8 @@ class Sandbox:
                 self.state.report_pending = report_pending
             if prices is not None:
                 self.state.prices.update({k: int(v) for k, v in prices.items()})
+            if error_pages is not None:
+                self.state.error_pages = error_pages
 
 
 __all__ = ["Sandbox", "SandboxConfig"]

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .config import DEFAULT_OUTCOME_MIX, DEFAULT_TEMPLATES, REPORT_PENDING_STYLES, SandboxConfig
+from .config import DEFAULT_OUTCOME_MIX, DEFAULT_TEMPLATES, ERROR_PAGE_STYLES, REPORT_PENDING_STYLES, SandboxConfig
 
 KST = timezone(timedelta(hours=9))
 
@@ -200,6 +200,8 @@ class State:
     def __init__(self, config: SandboxConfig) -> None:
         if config.report_pending not in REPORT_PENDING_STYLES:
             raise ValueError(f"report_pending must be one of {REPORT_PENDING_STYLES}")
+        if config.error_pages not in ERROR_PAGE_STYLES:
+            raise ValueError(f"error_pages must be one of {ERROR_PAGE_STYLES}")
         self.lock = threading.RLock()
         self.config = config
         self.clock = config.clock
@@ -207,6 +209,7 @@ class State:
         self.seed = config.seed
         self.report_delay_s = float(config.report_delay_s)
         self.report_pending = config.report_pending
+        self.error_pages = config.error_pages
         self.prices = dict(config.prices)
         self.mix = copy.deepcopy(DEFAULT_OUTCOME_MIX)
         for kind, mix in (config.outcome_mix or {}).items():
