@@ -324,6 +324,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._solapi(solapi_route, body)
             return
         route = next(((r, m) for r in ROUTES if (m := r[0].fullmatch(path))), None)
+        if route is None and solapi_api.owns(path):
+            state.count_request("unknown")
+            self._send_json(404, {"errorCode": "NotFound", "errorMessage": f"no such endpoint: {path}"})
+            return
         if route is None:
             state.count_request("unknown")
             # Tomcat's message is the request URI as sent (runs of '/' and all), without the query string.

@@ -115,3 +115,13 @@ def test_solapi_paths_keep_solapis_json_405(api: Api) -> None:
     response = api.raw("GET", "/messages/v4/send-many/detail")
     assert response.status == 405
     assert json.loads(response.data)["errorCode"] == "MethodNotAllowed"
+
+
+def test_an_unknown_path_under_solapis_prefixes_gets_solapis_json_404_not_tomcats_page(api: Api) -> None:
+    # Given a path under SOLAPI's /messages/ prefix that no SOLAPI route takes
+    # When it is requested
+    response = api.raw("POST", "/messages/v4/no-such-thing")
+    # Then SOLAPI's own error shape answers, since API Store's Tomcat never served SOLAPI's paths
+    assert response.status == 404
+    assert response.headers["Content-Type"] == "application/json;charset=UTF-8"
+    assert json.loads(response.data)["errorCode"] == "NotFound"
