@@ -73,6 +73,9 @@ DEFAULT_PRICES: dict[str, int] = {"sms": 1, "lms": 1, "mms": 1, "kko": 1}
 DEFAULT_SOLAPI_PRICES: dict[str, float] = {"SMS": 20.0, "LMS": 50.0, "MMS": 200.0, "ATA": 13.0}
 
 REPORT_PENDING_STYLES = ("message", "null", "empty")
+# How an unknown path or a wrong method on a provider path answers: "html", the servlet container's error page
+# (Tomcat's, as the live service did); "json", {"error": ...} as earlier versions of the sandbox did.
+ERROR_PAGE_STYLES = ("html", "json")
 
 
 @dataclass
@@ -95,6 +98,7 @@ class SandboxConfig:
     # How a report that is not ready yet (or an unknown cmid) answers: "message" is
     # {"result_code":"200","result_message":"result is null"}, "null" a JSON null, "empty" no body.
     report_pending: str = "message"
+    error_pages: str = "html"
     clock: Callable[[], float] = time.time
     verbose: bool = False
     # SOLAPI (REST v4) on the same server: its own account, key and secret, balance and KakaoTalk channel.

@@ -113,7 +113,9 @@ def _apistore(message: Message, now: float, images: dict[str, list[bytes]]) -> I
     common = {"cmid": message.cmid, "accepted_at": message.accepted_at, "send_at": message.send_at}
     if message.kind in ("sms", "lms", "mms"):
         code = out.get("call_status")
-        if not ready:
+        if message.test:
+            report = _report("test", None, "ppurio_test: validated, never delivered")
+        elif not ready:
             report = _report("pending")
         else:
             state = "delivered" if code in codes.CALL_STATUS_DELIVERED else "failed"
@@ -128,6 +130,7 @@ def _apistore(message: Message, now: float, images: dict[str, list[bytes]]) -> I
             subject=message.subject,
             images=[f"/_sandbox/images/apistore/{message.cmid}/{i}" for i in range(len(images.get(message.cmid, [])))],
             report=report,
+            test=message.test,
             **common,
         )
         return
@@ -186,8 +189,8 @@ def apistore_refusal(kind: str, params: dict[str, str], code: str, reason: str) 
     dest = params.get("phone" if alimtalk else "dest_phone", "")
     return {
         "provider": "apistore",
-        "kind": "alimtalk" if alimtalk else kind,
-        "test": kind == "kko_test",
+        "kind": "alimtalk" if alimtalk else kind.removesuffix("_test"),
+        "test": kind.endswith("_test"),
         "to": [d.strip() for d in dest.split(",") if d.strip()] or [""],
         "from": params.get("callback" if alimtalk else "send_phone"),
         "text": params.get("msg" if alimtalk else "msg_body"),

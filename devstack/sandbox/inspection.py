@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import inbox
-from .config import REPORT_PENDING_STYLES
+from .config import ERROR_PAGE_STYLES, REPORT_PENDING_STYLES
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -154,10 +154,12 @@ def _post_faults(sandbox: Sandbox, body: Any) -> dict[str, Any]:
 
 def _post_config(sandbox: Sandbox, body: Any) -> dict[str, Any]:
     body = _obj(body)
-    unknown = set(body) - {"report_delay_s", "report_pending", "prices"}
+    unknown = set(body) - {"report_delay_s", "report_pending", "prices", "error_pages"}
     if unknown:
         raise BadRequest(f"unknown settings {sorted(unknown)}")
     if "report_pending" in body and body["report_pending"] not in REPORT_PENDING_STYLES:
         raise BadRequest(f"report_pending must be one of {REPORT_PENDING_STYLES}")
+    if "error_pages" in body and body["error_pages"] not in ERROR_PAGE_STYLES:
+        raise BadRequest(f"error_pages must be one of {ERROR_PAGE_STYLES}")
     sandbox.configure(**body)
     return sandbox.settings()

@@ -1,19 +1,17 @@
-"""KakaoTalk AlimTalk API v1.5: /kko/1/{msg,msg_test,report,template/list,sendnumber/list}, /kko/2/sendnumber/save."""
+"""KakaoTalk AlimTalk API v1.5: /kko/1/{msg,msg_test,report,template/list,sendnumber/list}, /kko/2/sendnumber/{save,list}."""
 
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from . import rules
+from . import pins, rules
 from .store import (
     BUTTON_TYPES,
     LINK_BUTTON_TYPES,
     MAX_BUTTONS,
     PENDING,
-    PIN_TTL_S,
     STATUS_WORDS,
     Message,
     Pending,
@@ -24,6 +22,8 @@ from .store import (
 )
 
 FAILED_TYPES = ("SMS", "LMS", "N")
+# MSG_RSLT of a fallback SMS/LMS that got through: E_OK, and "00" as the spec's own example sends it.
+DELIVERED_MSG_RSLT = ("0", "00")
 
 
 def _split(value: str | None) -> list[str]:
@@ -158,6 +158,7 @@ def send(state: State, params: Mapping[str, str], client_id: str, test: bool) ->
             send_at=send_at,
             ready_at=ready_at,
             outcome=_plan(state, cmid, phone, mismatch is None, fallback),
+            test=test,
         )
         state.record([message], test=test)
     return {"result_code": "200", "result_message": "OK", "cmid": cmid}
@@ -180,8 +181,11 @@ def _plan(state: State, cmid: str, phone: str, matched: bool, fallback: str | No
         msg_rslt = pick(rng, state.mix["fallback"])
     else:
         msg_rslt = ""
+    # STATUS 4 when nothing reached the phone (neither the AlimTalk nor its fallback SMS); the spec only
+    # lists 1-3, public clients saw 4 with RSLT U (template mismatch) and MSG_RSLT F.
+    delivered = rslt == "0" or msg_rslt in DELIVERED_MSG_RSLT
     outcome: dict[str, Any] = {
-        "status": str(forced.get("status", "3")),
+        "status": str(forced.get("status", "3" if delivered else "4")),
         "rslt": rslt,
         "msg_rslt": msg_rslt,
         "fallback": fallback if rslt != "0" else None,
@@ -192,15 +196,20 @@ def _plan(state: State, cmid: str, phone: str, matched: bool, fallback: str | No
 
 
 def report(state: State, params: Mapping[str, str]) -> dict[str, Any] | Pending:
+    """Over the report delay d after sending: nothing yet (the not-ready reply, as for an unknown cmid) for
+    the first d/4 after acceptance, then STATUS 1 (waiting, through any REQDATE wait) until d/2 after the
+    send, STATUS 2 (sent) until d, then STATUS 3 with the result, or 4 when nothing reached the phone."""
     cmid = rules.required(params, "cmid", "CMID")
     messages = [m for m in state.find(cmid) if m.kind == "kko"]
     if not messages:
         return PENDING
     message = messages[0]
     now = state.clock()
-    halfway = message.send_at + (message.ready_at - message.send_at) / 2
+    delay = message.ready_at - message.send_at
+    if now < message.accepted_at + delay / 4:
+        return PENDING
     if message.outcome.get("pending") or now < message.ready_at:
-        status, rslt, msg_rslt = ("1" if now < halfway else "2"), "", ""
+        status, rslt, msg_rslt = ("1" if now < message.send_at + delay / 2 else "2"), "", ""
     else:
         status, rslt, msg_rslt = message.outcome["status"], message.outcome["rslt"], message.outcome["msg_rslt"]
     # The live server mixed upper- and lower-case keys in one object.
@@ -230,32 +239,7 @@ def template_list(state: State, params: Mapping[str, str]) -> dict[str, Any]:
 
 
 def sendnumber_save(state: State, params: Mapping[str, str]) -> dict[str, Any]:
-    number, comment = rules.sendnumber(params)
-    pintype = params.get("pintype", "").strip().upper()
-    if pintype not in ("SMS", "VMS"):
-        raise rules.param_error("pintype must be SMS or VMS")
-    pincode = params.get("pincode", "").strip()
-    with state.lock:
-        entry = state.kko_senders.get(number)
-        if entry is not None and entry["USE_YN"] == "Y":
-            raise rules.fail("kko_sendnumber", "500", f"sendnumber {number} is already registered")
-        now = state.clock()
-        if not pincode:
-            state.pins[number] = {"pincode": state.new_pin(pintype), "pintype": pintype, "issued_at": now}
-            state.kko_senders[number] = {"comment": comment, "USE_YN": "N"}
-            return {"result_code": "200", "result_message": "OK", "sendnumber": number}
-        pending = state.pins.get(number)
-        if pending is None:
-            raise rules.param_error(f"no PIN was requested for {number}: call first without pincode")
-        if not re.fullmatch(r"\d+", pincode):
-            raise rules.param_error("pincode must be digits (SMS 6, VMS 2)")
-        if now - pending["issued_at"] > PIN_TTL_S:
-            raise rules.fail("kko_sendnumber", "700", f"the PIN for {number} expired; request a new one")
-        if pincode != pending["pincode"]:
-            raise rules.fail("kko_sendnumber", "600", f"wrong pincode for {number}")
-        del state.pins[number]
-        state.kko_senders[number] = {"comment": entry["comment"] if entry else comment, "USE_YN": "Y"}
-    return {"result_code": "200", "result_message": "OK", "sendnumber": number}
+    return pins.save(state, "kko", state.kko_senders, params)
 
 
 def sendnumber_list(state: State, params: Mapping[str, str]) -> dict[str, Any]:

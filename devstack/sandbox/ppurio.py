@@ -1,11 +1,12 @@
-"""ppurio SMS API v2.3: /ppurio/1/message/{sms,lms,mms,report} and /ppurio/1/sendnumber/{save,list}."""
+"""ppurio SMS API v2.3: /ppurio/1/message/{sms,lms,mms,report}, their test mode /ppurio_test/1/message_test/...,
+and the sender numbers: /ppurio/1/sendnumber/{save,list}, /ppurio/2/sendnumber/save (with a PIN)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from . import rules
+from . import pins, rules
 from .store import PENDING, Message, Pending, State, Upload, kst_stamp, pick
 
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -32,7 +33,11 @@ def _check_files(files: list[Upload]) -> list[dict[str, Any]]:
     return [{"name": u.filename, "size": len(u.data)} for u in files]
 
 
-def send(state: State, requested_kind: str, params: Mapping[str, str], files: list[Upload]) -> dict[str, Any]:
+def send(
+    state: State, requested_kind: str, params: Mapping[str, str], files: list[Upload], test: bool = False
+) -> dict[str, Any]:
+    """One send request. test=True is /ppurio_test/1/message_test/: the same validation and result codes,
+    nothing delivered or charged, kept apart (state.test_messages) with a report of its own."""
     send_phone = rules.digits("send_phone", rules.required(params, "send_phone"))
     dest_raw = rules.required(params, "dest_phone")
     body = rules.required(params, "msg_body")
@@ -71,7 +76,8 @@ def send(state: State, requested_kind: str, params: Mapping[str, str], files: li
         cost = state.prices.get(kind, 1) * len(dests)
         if state.balance < cost:
             raise rules.fail("ppurio", "600", f"잔금 부족[미발송 목록] {','.join(dests)}")
-        state.balance -= cost
+        if not test:
+            state.balance -= cost
         cmid = state.next_cmid()
         now, send_at, ready_at = state.timing(scheduled)
         messages = []
@@ -100,17 +106,20 @@ def send(state: State, requested_kind: str, params: Mapping[str, str], files: li
                     ready_at=ready_at,
                     outcome=outcome,
                     umid=f"apisto_A{cmid[-12:]}{index:02d}{rng.randrange(10**6):06d}",
+                    test=test,
                 )
             )
-        state.record(messages)
+        state.record(messages, test=test)
         if files:
             state.images[cmid] = [u.data for u in files]
     return {"result_code": "200", "result_message": "OK", "cmid": cmid}
 
 
-def report(state: State, params: Mapping[str, str]) -> dict[str, Any] | Pending:
+def report(state: State, params: Mapping[str, str], test: bool = False) -> dict[str, Any] | Pending:
+    """The report of a cmid; test=True answers for cmids of the test endpoints only (and the real report
+    never for theirs), in the same shape and on the same timing, so a client's report handling can be tried."""
     cmid = rules.required(params, "cmid")
-    messages = [m for m in state.find(cmid) if m.kind in ("sms", "lms", "mms")]
+    messages = [m for m in state.find(cmid, test=test) if m.kind in ("sms", "lms", "mms")]
     wanted = params.get("dest_phone")
     if wanted:
         messages = [m for m in messages if m.dest_phone == wanted]
@@ -128,20 +137,30 @@ def report(state: State, params: Mapping[str, str]) -> dict[str, Any] | Pending:
 
 
 def sendnumber_save(state: State, params: Mapping[str, str]) -> dict[str, Any]:
+    """Version 1: registered at once, no PIN (a number waiting for its version 2 PIN is registered too)."""
     number, comment = rules.sendnumber(params)
     with state.lock:
-        if number in state.ppurio_senders:
+        entry = state.ppurio_senders.get(number)
+        if entry is not None and entry["USE_YN"] == "Y":
             raise rules.fail("ppurio_sendnumber", "500", f"sendnumber {number} is already registered")
+        if state.pins.get(number, {}).get("api") == "ppurio":
+            del state.pins[number]
         state.ppurio_senders[number] = {"comment": comment, "USE_YN": "Y"}
     return {"result_code": "200", "result_message": "OK", "sendnumber": number}
 
 
+def sendnumber_save_with_pin(state: State, params: Mapping[str, str]) -> dict[str, Any]:
+    """Version 2: the AlimTalk API's two-call PIN flow, on the SMS API's own registry."""
+    return pins.save(state, "ppurio", state.ppurio_senders, params)
+
+
 def sendnumber_list(state: State, params: Mapping[str, str]) -> dict[str, Any]:
+    # Version 1's list has no USE_YN: it shows the numbers a send may use, not those waiting for a PIN.
     wanted = params.get("sendnumber")
     with state.lock:
         numbers = [
             {"client_id": state.client_id, "comment": entry["comment"], "sendnumber": number}
             for number, entry in state.ppurio_senders.items()
-            if not wanted or number == wanted
+            if entry["USE_YN"] == "Y" and (not wanted or number == wanted)
         ]
     return {"result_code": "200", "result_message": "OK", "numberList": numbers}

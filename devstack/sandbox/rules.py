@@ -44,7 +44,8 @@ MESSAGES = {
         "800": "템플릿코드에러",
         "900": "프로파일이 존재하지 않음",
     },
-    "kko_sendnumber": {
+    # Version 2 sender-number registration with a PIN (both APIs): the AlimTalk spec's section 3.4.
+    "sendnumber_pin": {
         "100": "User Error",
         "200": "성공",
         "300": "파라메터 에러",

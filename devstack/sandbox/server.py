@@ -6,6 +6,7 @@ import contextlib
 import copy
 import email.parser
 import email.policy
+import html
 import json
 import re
 import socket
@@ -16,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import inbox, inspection, kko, ppurio, rules
-from .config import SandboxConfig
+from .config import ERROR_PAGE_STYLES, SandboxConfig
 from .solapi import api as solapi_api
 from .solapi import codes as solapi_codes
 from .solapi.auth import AuthError
@@ -24,7 +25,7 @@ from .solapi.store import SolapiState
 from .store import PIN_TTL_S, Faults, Pending, ProviderError, State, Upload
 
 MAX_BODY = 10 * 1024 * 1024
-SEND_KINDS = ("sms", "lms", "mms", "kko_msg", "kko_test")
+SEND_KINDS = ("sms", "lms", "mms", "sms_test", "lms_test", "mms_test", "kko_msg", "kko_test")
 
 Handler = Callable[[State, dict[str, str], list[Upload], str, str], Any]
 
@@ -46,11 +47,32 @@ ROUTES: list[tuple[re.Pattern[str], str, tuple[str, ...], str, Handler]] = [
         lambda st, p, f, kind, client: ppurio.report(st, p),
     ),
     (
+        re.compile(r"/ppurio_test/1/message_test/(sms|lms|mms)/([^/]+)"),
+        "{0}_test",
+        ("POST",),
+        "ppurio",
+        lambda st, p, f, kind, client: ppurio.send(st, kind.removesuffix("_test"), p, f, test=True),
+    ),
+    (
+        re.compile(r"/ppurio_test/1/message_test/(report)/([^/]+)"),
+        "report_test",
+        ("GET", "POST"),
+        "ppurio",
+        lambda st, p, f, kind, client: ppurio.report(st, p, test=True),
+    ),
+    (
         re.compile(r"/ppurio/1/sendnumber/(save)/([^/]+)"),
         "sendnumber_save",
         ("POST",),
         "ppurio_sendnumber",
         lambda st, p, f, kind, client: ppurio.sendnumber_save(st, p),
+    ),
+    (
+        re.compile(r"/ppurio/2/sendnumber/(save)/([^/]+)"),
+        "sendnumber_save_v2",
+        ("POST",),
+        "sendnumber_pin",
+        lambda st, p, f, kind, client: ppurio.sendnumber_save_with_pin(st, p),
     ),
     (
         re.compile(r"/ppurio/1/sendnumber/(list)/([^/]+)"),
@@ -91,14 +113,15 @@ ROUTES: list[tuple[re.Pattern[str], str, tuple[str, ...], str, Handler]] = [
         re.compile(r"/kko/2/sendnumber/(save)/([^/]+)"),
         "kko_sendnumber_save",
         ("POST",),
-        "kko_sendnumber",
+        "sendnumber_pin",
         lambda st, p, f, kind, client: kko.sendnumber_save(st, p),
     ),
     (
-        re.compile(r"/kko/1/sendnumber/(list)/([^/]+)"),
+        # Version 2 of the list (a public client calls it) answers as version 1 does.
+        re.compile(r"/kko/[12]/sendnumber/(list)/([^/]+)"),
         "kko_sendnumber_list",
         ("GET", "POST"),
-        "kko_sendnumber",
+        "sendnumber_pin",
         lambda st, p, f, kind, client: kko.sendnumber_list(st, p),
     ),
 ]
@@ -106,6 +129,33 @@ ROUTES: list[tuple[re.Pattern[str], str, tuple[str, ...], str, Handler]] = [
 
 class BodyError(ValueError):
     pass
+
+
+# The live service answered from Tomcat (server header Apache-Coyote/1.1): a path no servlet took, or a
+# method the servlet does not implement, got the container's own HTML error report, not JSON.
+TOMCAT = "Apache Tomcat/7.0.47"
+_TOMCAT_STYLE = (
+    "H1 {font-family:Tahoma,Arial,sans-serif;color:white;background-color:#525D76;font-size:22px;} "
+    "H3 {font-family:Tahoma,Arial,sans-serif;color:white;background-color:#525D76;font-size:14px;} "
+    "BODY {font-family:Tahoma,Arial,sans-serif;color:black;background-color:white;} "
+    "B {font-family:Tahoma,Arial,sans-serif;color:white;background-color:#525D76;} "
+    "P {font-family:Tahoma,Arial,sans-serif;background:white;color:black;font-size:12px;} "
+    "HR {color : #525D76;}"
+)
+NOT_FOUND = "The requested resource is not available."
+NOT_ALLOWED = "The specified HTTP method is not allowed for the requested resource."
+
+
+def tomcat_error_page(status: int, message: str, description: str) -> bytes:
+    """Tomcat 7's error report page (ErrorReportValve), the message HTML-escaped as Tomcat does."""
+    text = html.escape(message)
+    rule = '<HR size="1" noshade="noshade">'
+    return (
+        f"<html><head><title>{TOMCAT} - Error report</title><style><!--{_TOMCAT_STYLE}--></style> </head>"
+        f"<body><h1>HTTP Status {status} - {text}</h1>{rule}<p><b>type</b> Status report</p>"
+        f"<p><b>message</b> <u>{text}</u></p><p><b>description</b> <u>{description}</u></p>"
+        f"{rule}<h3>{TOMCAT}</h3></body></html>"
+    ).encode()
 
 
 def _merge(target: dict[str, str], pairs: list[tuple[str, str]]) -> None:
@@ -149,6 +199,23 @@ def parse_form(content_type: str, body: bytes) -> tuple[dict[str, str], list[Upl
     return fields, files
 
 
+_SLASH_RUNS = re.compile(r"/{2,}")
+
+
+def request_target(target: str) -> tuple[str, dict[str, str]]:
+    """The routing path and the query of a request line's target.
+
+    The live service ran on Tomcat, which merges runs of '/' before routing, so a client whose base URL
+    ends in '/' (or whose path has an inner '//') reached the endpoint; the query string is untouched.
+    Split by hand: urlsplit reads a target starting with '//' as a host name.
+    """
+    raw_path, _, raw_query = target.partition("#")[0].partition("?")
+    path = _SLASH_RUNS.sub("/", unquote(raw_path)).rstrip("/") or "/"
+    query: dict[str, str] = {}
+    _merge(query, parse_qsl(raw_query, keep_blank_values=True))
+    return path, query
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -175,6 +242,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle()
 
+    def do_PATCH(self) -> None:
+        self._handle()
+
     def log_message(self, format: str, *args: Any) -> None:
         # Request lines only (no headers), so the API key never reaches a log.
         if self.server.sandbox.config.verbose:
@@ -196,9 +266,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             raise BodyError("request body too large")
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json;charset=UTF-8") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json;charset=UTF-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Access-Control-Allow-Origin", "*")
         self.end_headers()
@@ -207,11 +285,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, payload: Any) -> None:
         self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
+    def _send_error_page(self, status: int, message: str, description: str, said: str, headers: dict[str, str]) -> None:
+        """A provider path's 404 / 405 in the configured style: Tomcat's HTML page (message, description) or
+        the earlier sandbox's JSON {"error": said}."""
+        if self.server.sandbox.state.error_pages == "json":
+            self._send(status, json.dumps({"error": said}).encode("utf-8"), headers=headers)
+            return
+        page = tomcat_error_page(status, message, description)
+        self._send(status, page, "text/html;charset=utf-8", {"Content-Language": "en", **headers})
+
     def _handle(self) -> None:
-        url = urlsplit(self.path)
-        path = unquote(url.path).rstrip("/") or "/"
-        query: dict[str, str] = {}
-        _merge(query, parse_qsl(url.query, keep_blank_values=True))
+        path, query = request_target(self.path)
         try:
             body = self._read_body()
         except (BodyError, ValueError):
@@ -296,9 +380,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._solapi(solapi_route, body)
             return
         route = next(((r, m) for r in ROUTES if (m := r[0].fullmatch(path))), None)
+        if route is None and solapi_api.owns(path):
+            state.count_request("unknown")
+            self._send_json(404, {"errorCode": "NotFound", "errorMessage": f"no such endpoint: {path}"})
+            return
         if route is None:
             state.count_request("unknown")
-            self._send_json(404, {"error": f"no such endpoint: {path}"})
+            # Tomcat's message is the request URI as sent (runs of '/' and all), without the query string.
+            self._send_error_page(404, self.path.partition("?")[0], NOT_FOUND, f"no such endpoint: {path}", {})
             return
         (_, kind_template, methods, table, handler), match = route
         kind = kind_template.format(match.group(1))
@@ -312,7 +401,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>", "text/html")
             return
         if self.command not in methods:
-            self._send_json(405, {"error": f"{self.command} is not allowed on {path}"})
+            message = f"HTTP method {self.command} is not supported by this URL"
+            said = f"{self.command} is not allowed on {path}"
+            self._send_error_page(405, message, NOT_ALLOWED, said, {"Allow": ", ".join(methods)})
             return
 
         result: Any
@@ -591,7 +682,8 @@ class Sandbox:
             self.state.profiles = list(profiles)
 
     def pins(self) -> dict[str, dict[str, Any]]:
-        """Issued, unconfirmed PINs by sender number, as the phone would have received them."""
+        """Issued, unconfirmed PINs by sender number, as the phone would have received them; one per number,
+        with the API that issued it (`api`: ppurio or kko), the only one where it confirms the number."""
         with self.state.lock:
             now = self.state.clock()
             return {
@@ -649,6 +741,7 @@ class Sandbox:
                 "report_delay_s": self.state.report_delay_s,
                 "report_pending": self.state.report_pending,
                 "prices": dict(self.state.prices),
+                "error_pages": self.state.error_pages,
             }
 
     def configure(
@@ -656,7 +749,10 @@ class Sandbox:
         report_delay_s: float | None = None,
         report_pending: str | None = None,
         prices: dict[str, int] | None = None,
+        error_pages: str | None = None,
     ) -> None:
+        if error_pages is not None and error_pages not in ERROR_PAGE_STYLES:
+            raise ValueError(f"error_pages must be one of {ERROR_PAGE_STYLES}")
         with self.state.lock:
             if report_delay_s is not None:
                 self.state.report_delay_s = float(report_delay_s)
@@ -664,6 +760,8 @@ class Sandbox:
                 self.state.report_pending = report_pending
             if prices is not None:
                 self.state.prices.update({k: int(v) for k, v in prices.items()})
+            if error_pages is not None:
+                self.state.error_pages = error_pages
 
 
 __all__ = ["Sandbox", "SandboxConfig"]

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .config import DEFAULT_OUTCOME_MIX, DEFAULT_TEMPLATES, REPORT_PENDING_STYLES, SandboxConfig
+from .config import DEFAULT_OUTCOME_MIX, DEFAULT_TEMPLATES, ERROR_PAGE_STYLES, REPORT_PENDING_STYLES, SandboxConfig
 
 KST = timezone(timedelta(hours=9))
 
@@ -173,6 +173,8 @@ class Message:
     template_mismatch: str | None = None
     outcome: dict[str, Any] = field(default_factory=dict)
     umid: str | None = None
+    # Accepted by a test endpoint (kko msg_test, ppurio_test message_test): validated, never delivered.
+    test: bool = False
 
     def public(self) -> dict[str, Any]:
         data = {"provider": "apistore", **asdict(self)}
@@ -198,6 +200,8 @@ class State:
     def __init__(self, config: SandboxConfig) -> None:
         if config.report_pending not in REPORT_PENDING_STYLES:
             raise ValueError(f"report_pending must be one of {REPORT_PENDING_STYLES}")
+        if config.error_pages not in ERROR_PAGE_STYLES:
+            raise ValueError(f"error_pages must be one of {ERROR_PAGE_STYLES}")
         self.lock = threading.RLock()
         self.config = config
         self.clock = config.clock
@@ -205,6 +209,7 @@ class State:
         self.seed = config.seed
         self.report_delay_s = float(config.report_delay_s)
         self.report_pending = config.report_pending
+        self.error_pages = config.error_pages
         self.prices = dict(config.prices)
         self.mix = copy.deepcopy(DEFAULT_OUTCOME_MIX)
         for kind, mix in (config.outcome_mix or {}).items():
@@ -225,6 +230,7 @@ class State:
         self.messages: list[Message] = []
         self.test_messages: list[Message] = []
         self.by_cmid: dict[str, list[Message]] = {}
+        self.test_by_cmid: dict[str, list[Message]] = {}
         self.requests: Counter[str] = Counter()
         # For the inbox page: MMS image bytes by cmid, and sends the provider refused (never in messages).
         self.images: dict[str, list[bytes]] = {}
@@ -267,6 +273,7 @@ class State:
             self.messages.clear()
             self.test_messages.clear()
             self.by_cmid.clear()
+            self.test_by_cmid.clear()
             self.requests.clear()
             self.images.clear()
             self.refusals.clear()
@@ -320,13 +327,14 @@ class State:
     def record(self, messages: list[Message], test: bool = False) -> None:
         with self.lock:
             (self.test_messages if test else self.messages).extend(messages)
-            if not test:
-                for message in messages:
-                    self.by_cmid.setdefault(message.cmid, []).append(message)
+            index = self.test_by_cmid if test else self.by_cmid
+            for message in messages:
+                index.setdefault(message.cmid, []).append(message)
 
-    def find(self, cmid: str) -> list[Message]:
+    def find(self, cmid: str, test: bool = False) -> list[Message]:
+        """Messages of a cmid: real ones, or (test=True) those a test endpoint took; never both."""
         with self.lock:
-            return list(self.by_cmid.get(cmid, ()))
+            return list((self.test_by_cmid if test else self.by_cmid).get(cmid, ()))
 
     def note_refusal(self, refusal: dict[str, Any]) -> None:
         """A send the provider refused: nothing reached a phone, but the inbox shows why."""

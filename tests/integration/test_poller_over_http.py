@@ -342,23 +342,50 @@ def test_alimtalk_and_its_fallback_both_failing_keep_both_reasons(stack, clock):
 
     stack.poll(clock=clock)
 
+    # (the sandbox answers STATUS 4 when nothing reached the phone, as the live server did)
     rec = stack.record(b["id"])
     assert (rec["status"], rec["report_code"], rec.get("delivered_via")) == ("failed", "B/E", None)
+    assert rec["report_status"] == "4"
     assert rec["report_reason"] == (
+        "provider reported an error (STATUS 4); "
         "AlimTalk RSLT B: USER_BLOCKED_DELIVERY 알림톡 차단을 선택한 사용자; fallback SMS MSG_RSLT E: E_POWER_OFF 전원 꺼짐"
     )
 
 
-def test_alimtalk_waiting_statuses_are_pending(stack, clock):
-    stack.sandbox.configure(report_delay_s=600)
-    b = alimtalk("010-5555-0103")
+def test_an_alimtalk_failing_in_the_report_with_status_4_fails_the_record(stack, clock):
+    # Given an AlimTalk the provider accepts and then fails in its report: STATUS 4, RSLT U (the text did not
+    # match the template), its fallback SMS failing too (MSG_RSLT F)
+    stack.sandbox.force_outcome("01055550104", rslt="U", msg_rslt="F")
+    b = alimtalk("010-5555-0104")
     send(stack, b)
     clock.advance(FIRST_POLL)
 
     stack.poll(clock=clock)
 
+    # Then the record is failed, with both codes and the STATUS kept, and the application hears of it
     rec = stack.record(b["id"])
-    assert (rec["status"], rec["poll_note"]) == ("sent", "STATUS 1 (waiting to be sent)")
+    assert (rec["status"], rec["report_code"], rec["report_status"]) == ("failed", "U/F", "4")
+    assert "NO_MATCHED_TEMPLATE" in rec["report_reason"] and "E_ETC" in rec["report_reason"]
+    assert [e["detail-type"] for e in events_for(stack, b["id"])] == ["Notification Failed"]
+
+
+def test_an_alimtalk_report_not_ready_then_waiting_is_pending_until_it_settles(stack, clock):
+    # Given a report delay of 10 minutes: not ready for 2.5, STATUS 1 to 5, STATUS 2 to 10, then the result
+    stack.sandbox.configure(report_delay_s=600)
+    b = alimtalk("010-5555-0103")
+    send(stack, b)
+    notes = []
+    # When the poller comes at each record's backed-off due time (90 s, then +2, +5 and +10 minutes)
+    for step in (FIRST_POLL, 120, 300, 600):
+        clock.advance(step)
+        stack.poll(clock=clock)
+        rec = stack.record(b["id"])
+        notes.append((rec["status"], rec.get("poll_note", "")))
+    # Then the record stays sent through the not-ready reply and both waiting statuses, and is then delivered
+    assert [status for status, _ in notes] == ["sent", "sent", "sent", "delivered"]
+    assert notes[0][1].startswith("not ready")
+    assert notes[1][1] == "STATUS 1 (waiting to be sent)"
+    assert notes[2][1] == "STATUS 2 (sent, waiting for the result)"
 
 
 # -- the sparse index ----------------------------------------------------------------------------

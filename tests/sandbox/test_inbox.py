@@ -218,3 +218,15 @@ def test_stop_does_not_wait_for_open_streams(api: Api) -> None:
             pass
         s.close()
     print(f"stop with two open streams took {time.monotonic() - started:.3f} s")
+
+
+def test_a_test_mode_send_shows_as_test_never_as_delivered(api: Api, clock: FakeClock) -> None:
+    # Given an SMS sent to the ppurio test mode, and its report time passed
+    reply = api.post(
+        "/ppurio_test/1/message_test/sms/{client_id}", {"send_phone": SENDER, "dest_phone": PHONE, "msg_body": "시험"}
+    )
+    assert reply["result_code"] == "200"
+    clock.advance(REPORT_DELAY)
+    # Then the page shows it as a test: validated, never delivered
+    [entry] = entries(api)
+    assert (entry["test"], entry["report"]["state"]) == (True, "test")

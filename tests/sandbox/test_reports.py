@@ -107,17 +107,73 @@ def test_an_unknown_cmid_gets_the_null_ish_reply_and_a_missing_cmid_is_300(api: 
     assert api.get(PPURIO_REPORT)["result_code"] == "300"
 
 
-def test_an_alimtalk_report_goes_waiting_then_sent_then_result_with_mixed_case_keys(api: Api, clock: FakeClock) -> None:
+def test_an_alimtalk_report_is_not_ready_then_waiting_then_sent_then_result_with_mixed_case_keys(
+    api: Api, clock: FakeClock
+) -> None:
+    # Given an AlimTalk just accepted, whose recipient is pinned to "delivered"
     api.sandbox.force_outcome(PHONE, rslt="0")
     cmid = api.kko()["cmid"]
+    # When its report is asked for at once, then a quarter, half and all of the report delay later
+    at_once = api.get(KKO_REPORT, {"CMID": cmid})
+    clock.advance(REPORT_DELAY / 4)
     waiting = api.get(KKO_REPORT, {"CMID": cmid})
-    clock.advance(REPORT_DELAY / 2)
+    clock.advance(REPORT_DELAY / 4)
     sent = api.get(KKO_REPORT, {"cmid": cmid})
     clock.advance(REPORT_DELAY / 2)
     done = api.get(KKO_REPORT, {"CMID": cmid})
+    # Then it is first the not-ready reply (as the ppurio report is), then STATUS 1, 2 and 3 with the result
+    assert at_once == NOT_READY
     assert (waiting["STATUS"], sent["STATUS"], done["STATUS"]) == ("1", "2", "3")
     assert (waiting["RSLT"], sent["RSLT"]) == ("", "")
     assert done == {"STATUS": "3", "CMID": cmid, "RSLT": "0", "phone": PHONE, "callback": SENDER, "msg_rslt": "00"}
+
+
+def test_an_alimtalk_report_asked_at_once_takes_the_configured_not_ready_style(api: Api) -> None:
+    api.sandbox.configure(report_pending="null")
+    cmid = api.kko()["cmid"]
+    response = api.raw("GET", KKO_REPORT, {"CMID": cmid})
+    assert (response.status, response.data) == (200, b"null")
+
+
+def test_a_scheduled_alimtalk_is_waiting_with_status_1_until_its_reqdate(api: Api, clock: FakeClock) -> None:
+    # Given an AlimTalk scheduled an hour ahead (clock is 2026-11-23 12:00 KST)
+    cmid = api.kko(REQDATE="20261123130000")["cmid"]
+    # Then it is STATUS 1 through the wait, and its result comes the report delay after 13:00 KST
+    clock.advance(3599)
+    assert api.get(KKO_REPORT, {"CMID": cmid})["STATUS"] == "1"
+    clock.advance(1 + REPORT_DELAY)
+    assert api.get(KKO_REPORT, {"CMID": cmid})["STATUS"] in ("3", "4")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "fallback", "status"),
+    [
+        ({"rslt": "0"}, {}, "3"),
+        ({"rslt": "A", "msg_rslt": "00"}, {"FAILED_TYPE": "SMS", "FAILED_MSG": "대체 문자"}, "3"),
+        ({"rslt": "A", "msg_rslt": "E"}, {"FAILED_TYPE": "SMS", "FAILED_MSG": "대체 문자"}, "4"),
+        ({"rslt": "A"}, {"FAILED_TYPE": "N"}, "4"),
+        ({"rslt": "U", "msg_rslt": "F"}, {"FAILED_TYPE": "SMS", "FAILED_MSG": "대체 문자"}, "4"),
+    ],
+    ids=["by kakao", "by the fallback sms", "fallback failed", "no fallback", "template mismatch"],
+)
+def test_a_final_alimtalk_report_is_status_3_when_delivered_and_4_when_nothing_reached_the_phone(
+    api: Api, clock: FakeClock, outcome: dict[str, str], fallback: dict[str, str], status: str
+) -> None:
+    api.sandbox.force_outcome(PHONE, **outcome)
+    cmid = api.kko(**fallback)["cmid"]
+    clock.advance(REPORT_DELAY)
+    report = api.get(KKO_REPORT, {"CMID": cmid})
+    assert (report["STATUS"], report["RSLT"]) == (status, outcome["rslt"])
+
+
+def test_a_message_not_matching_its_template_fails_with_status_4_and_rslt_u(api: Api, clock: FakeClock) -> None:
+    # Given an AlimTalk accepted although its text differs from the approved template, with no fallback
+    reply = api.kko(TEMPLATE_CODE="A2222", MSG="[Shop] 템플릿과 다른 내용", FAILED_TYPE="N")
+    assert reply["result_code"] == "200"
+    clock.advance(REPORT_DELAY)
+    # Then the report fails it: STATUS 4, RSLT U (NO_MATCHED_TEMPLATE)
+    report = api.get(KKO_REPORT, {"CMID": reply["cmid"]})
+    assert (report["STATUS"], report["RSLT"], report["msg_rslt"]) == ("4", "U", "")
 
 
 @pytest.mark.parametrize(

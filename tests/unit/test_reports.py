@@ -221,6 +221,16 @@ def test_status_4_is_failed_with_what_reasons_it_gives() -> None:
     assert bare.report_reason.startswith("provider reported an error (STATUS 4)")
 
 
+def test_status_4_of_a_template_mismatch_is_failed_even_without_a_fallback_result() -> None:
+    # Given the report public clients saw for a message that did not match its template: STATUS 4, RSLT U
+    report = apistore_reports.kko(kko_body("4", "U"))
+    # Then it is final and failed, with the RSLT as its code and its meaning in the reason
+    assert isinstance(report, Final)
+    assert (report.status, report.report_code, report.delivered_via) == ("failed", "U", None)
+    assert "NO_MATCHED_TEMPLATE" in report.report_reason
+    assert report.codes == {"status": "4", "rslt": "U", "msg_rslt": ""}
+
+
 def test_an_unknown_rslt_is_failed_and_kept_verbatim() -> None:
     report = apistore_reports.kko(kko_body("3", "Z"))
     assert isinstance(report, Final)

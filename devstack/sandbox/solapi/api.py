@@ -533,6 +533,15 @@ def route(path: str) -> tuple[tuple[re.Pattern[str], tuple[str, ...], str, Handl
     return next(((r, m) for r in ROUTES if (m := r[0].fullmatch(path))), None)
 
 
+# The first path segments SOLAPI's API lives under: an unknown path there is SOLAPI's, answered in its
+# JSON error shape, not by API Store's Tomcat page (the two services share this one sandbox server).
+PREFIXES = frozenset(r[0].pattern.split("/")[1] for r in ROUTES)
+
+
+def owns(path: str) -> bool:
+    return path.split("/")[1] in PREFIXES if path.startswith("/") else False
+
+
 def fault_reply(code: str) -> ApiError | str:
     """A forced result code on a SOLAPI send: a 4-digit statusCode refuses every message with it;
     anything else is a request-level errorCode (HTTP 400)."""
@@ -541,4 +550,4 @@ def fault_reply(code: str) -> ApiError | str:
     return ApiError((400, code), "sandbox result-code fault")
 
 
-__all__ = ["ROUTES", "ApiError", "route"]
+__all__ = ["ROUTES", "ApiError", "owns", "route"]

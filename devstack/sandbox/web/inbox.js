@@ -160,9 +160,9 @@ function renderPanels() {
       el("button", { type: "button", onclick: () => act($("#forced"), () => api("/_sandbox/outcomes", { phone, clear: true })) }, "remove"))));
   const pins = Object.entries(state.pins);
   $("#pins").replaceChildren(pins.length === 0 ? el("p", { class: "muted" }, "No PIN pending.") : el("table", {},
-    el("tr", {}, el("th", {}, "number"), el("th", {}, "PIN"), el("th", {}, "by"), el("th", {}, "")),
+    el("tr", {}, el("th", {}, "number"), el("th", {}, "PIN"), el("th", {}, "by, on"), el("th", {}, "")),
     pins.map(([number, p]) => el("tr", {}, el("td", {}, number), el("td", { class: "pin" }, p.pincode),
-      el("td", {}, p.pintype), el("td", {}, p.expired ? "expired" : "valid 3 min")))));
+      el("td", {}, `${p.pintype}, ${p.api || "kko"}`), el("td", {}, p.expired ? "expired" : "valid 3 min")))));
   $("#senders").replaceChildren(el("table", {},
     el("tr", {}, el("th", {}, "registry"), el("th", {}, "numbers (✓ confirmed, … awaiting PIN)")),
     Object.entries(state.senders).map(([api, list]) => el("tr", {}, el("td", {}, api),

@@ -97,7 +97,10 @@ class KkoTemplates(CachedTemplates):
             reply = self.http.call("GET", "/kko/1/template/list/{client_id}")
         except TransportError as exc:
             raise TemplatesUnavailable(exc.reason) from None
-        if reply.status != 200 or reply.body is None or str(reply.body.get("result_code")) != "200":
-            code = reply.body.get("result_code") if reply.body else f"http-{reply.status}"
+        if reply.status != 200:
+            # Any body of an HTTP error (the container's HTML page or a JSON one) says nothing of the list.
+            raise TemplatesUnavailable(f"template list refused (http-{reply.status})")
+        if reply.body is None or str(reply.body.get("result_code")) != "200":
+            code = reply.body.get("result_code") if reply.body else "bad-reply"
             raise TemplatesUnavailable(f"template list refused ({code})")
         return parse_templates(reply.body)

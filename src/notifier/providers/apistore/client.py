@@ -150,6 +150,15 @@ class PpurioProvider(PerMessageSender):
         )
 
 
+def body_kind(reply: Reply) -> str:
+    """What an error reply carried, in words for a reason (never its text: it may echo the request)."""
+    if reply.body is not None:
+        return "JSON body"
+    if reply.raw.lstrip()[:1] == b"<":
+        return "HTML error page"
+    return f"{len(reply.raw)}-byte body"
+
+
 def send_and_classify(
     http: ApiStoreHttp,
     path: str,
@@ -170,6 +179,13 @@ def send_and_classify(
         # The spec's server answered business errors with 200; a 5xx came from the front end before
         # the message was taken.
         return SendResult(Verdict.RETRY, f"http-{reply.status}", f"provider HTTP {reply.status}", latency_ms=latency)
+    if 400 <= reply.status < 500:
+        # A 4xx came from the servlet container (its HTML error page), or a proxy, before any send API took
+        # the message: surely not accepted. 404/405 mean a wrong base URL or path, which the operator fixes;
+        # like a wrong key (result_code 100) the message is retried, so it waits in the DLQ for a redrive.
+        hint = ": no such endpoint, check the provider base URL" if reply.status in (404, 405) else ""
+        reason = f"provider HTTP {reply.status} ({body_kind(reply)}), not accepted{hint}"
+        return SendResult(Verdict.RETRY, f"http-{reply.status}", reason, latency_ms=latency)
     if reply.status != 200 or reply.body is None:
         return SendResult(
             Verdict.UNKNOWN,
