@@ -53,6 +53,10 @@ REPORT_LATENCY = "ReportLatency"
 # Kakao could not deliver and the provider's own fallback SMS/LMS did.
 PROVIDER_FALLBACK = "ProviderFallback"
 
+# The outbox function, per invocation: events the bus took, and those it refused (retried by the stream).
+EVENTS_PUBLISHED = "EventsPublished"
+EVENTS_REFUSED = "EventsRefused"
+
 # Dispatcher outcome kind -> its total.
 DISPATCH_TOTALS = {
     "sent": SENT,
@@ -88,6 +92,8 @@ SERVICE_METRICS = frozenset(
         *DISPATCH_TOTALS.values(),
         *POLL_TOTALS.values(),
         *_TERMINAL.values(),
+        EVENTS_PUBLISHED,
+        EVENTS_REFUSED,
     }
 )
 CHANNEL_METRICS = frozenset({ACCEPTED, SENT, DELIVERED, FAILED, REJECTED, UNKNOWN, APP_FALLBACK, PROVIDER_FALLBACK})

@@ -222,6 +222,7 @@ def test_the_handler_reports_the_writes_whose_event_was_refused_and_counts_the_p
     totals = [b for b in blobs if "channel" not in b]
     per_channel = [b for b in blobs if "channel" in b]
     assert [b.get("Delivered") for b in totals] == [[1.0]] and "Rejected" not in totals[0]
+    assert (totals[0]["EventsPublished"], totals[0]["EventsRefused"]) == ([1.0], [1.0])
     assert [(b["channel"], b.get("Delivered")) for b in per_channel] == [("sms", [1.0])]
 
 

@@ -41,6 +41,8 @@ def app() -> OutboxWiring:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     a = app()
     result = a.outbox.publish([write_of(r) for r in event.get("Records") or []])
+    metrics.add_metric(name=m.EVENTS_PUBLISHED, unit=MetricUnit.Count, value=len(result.published))
+    metrics.add_metric(name=m.EVENTS_REFUSED, unit=MetricUnit.Count, value=len(result.failed))
     for record in result.published:
         name = m.terminal_metric(record)
         if name is not None:  # a test send's acceptance is published, not counted as an outcome
