@@ -4,9 +4,9 @@ The real poller handler drains them tick after tick (each tick stops taking work
 margin, as on Lambda); the figure is the wall time of those ticks. The sequential poller is the same
 handler with POLL_CONCURRENCY=1, measured on a sample of records and extrapolated (running it on all
 10 000 would take ten minutes). Both are measured twice: with the records in moto server (in its own
-process), whose DynamoDB and EventBridge calls cost a few ms of CPU each and are served one at a
-time, and with the records and events in memory, which leaves the provider round trips and the
-poller itself. The records are seeded straight into the store and the sandbox's message list: the
+process), whose DynamoDB calls cost a few ms of CPU each and are served one at a time, and with
+the records in memory, which leaves the provider round trips and the poller itself. The poller
+publishes no events (the outbox function does, from the table's stream): not measured here. The records are seeded straight into the store and the sandbox's message list: the
 dispatcher is not what is measured here.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -30,18 +29,6 @@ from .sandbox.store import Message
 from .stack import CLIENT_ID, LocalStack
 
 _CMIDS = itertools.count(1)
-
-
-class _Events:
-    """Terminal events kept in memory (for the run without moto)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._lock = threading.Lock()
-
-    def publish(self, record: dict[str, Any]) -> None:
-        with self._lock:
-            self.count += 1
 
 
 def _pending(n: int, tag: str, now: float) -> list[dict[str, Any]]:
@@ -119,18 +106,14 @@ def _drain(stack: LocalStack, max_ticks: int = 40) -> tuple[float, int, int]:
     return time.perf_counter() - started, ticks, polled
 
 
-def _use_memory(stack: LocalStack, items: list[dict[str, Any]]) -> _Events:
-    """The poller container's store and bus replaced by in-memory ones (same handler, same provider client)."""
+def _use_memory(stack: LocalStack, items: list[dict[str, Any]]) -> None:
+    """The poller container's store replaced by an in-memory one (same handler, same provider client)."""
     from notifier.handlers import poller
 
     records = InMemoryRecords()
     for item in items:
         records.create(item)
-    events = _Events()
-    app = poller.app()
-    app.poller.records = records  # type: ignore[assignment]
-    app.poller.events = events
-    return events
+    poller.app().poller.records = records  # type: ignore[assignment]
 
 
 def _run(stack: LocalStack, n: int, sample: int, concurrency: int, in_memory: bool) -> dict[str, float]:
@@ -142,11 +125,12 @@ def _run(stack: LocalStack, n: int, sample: int, concurrency: int, in_memory: bo
         now = time.time()
         items = _pending(count, f"{'m' if in_memory else 's'}{label}", now)
         _seed_sandbox(stack, items, now)
-        events = _use_memory(stack, items) if in_memory else None
-        if not in_memory:
+        if in_memory:
+            _use_memory(stack, items)
+        else:
             _seed_moto(stack, items)
         wall_s, ticks, polled = _drain(stack)
-        if polled != count or (events is not None and events.count != count):
+        if polled != count:
             raise RuntimeError(f"drained {polled} of {count} reports")
         figures[f"{label}_wall_s"], figures[f"{label}_ticks"] = wall_s, ticks
     figures["seq_per_report_s"] = figures["seq_wall_s"] / sample
@@ -175,15 +159,12 @@ def poller_bench(
         "each tick is one invocation of the real handler"
     )
     with LocalStack.start(log_stream=io.StringIO(), moto_process=True, sandbox_config={"report_delay_s": 0}) as stack:
-        # The local subscriber's rule would make moto copy every event into SQS: not part of PutEvents.
-        name = stack.tap_url.rsplit("/", 1)[1]
-        stack.aws.client("events").remove_targets(Rule=name, Ids=["tap"])
         stack.sandbox.set_faults(latency_ms=latency_ms)
         timeout = stack.aws.function_timeout("PollerFunction")
         in_moto = _run(stack, n_moto, sample, concurrency, in_memory=False)
         ddb_ms = _moto_call_ms(stack)
         in_memory = _run(stack, n, sample, concurrency, in_memory=True)
-    columns = (f"records in moto, {n_moto:,} reports", f"records+events in memory, {n:,} reports")
+    columns = (f"records in moto, {n_moto:,} reports", f"records in memory, {n:,} reports")
     print(f"  {'':34}{columns[0]:>34}{columns[1]:>42}")
 
     def line(label: str, fmt: Callable[[dict[str, float]], str]) -> None:
@@ -195,6 +176,6 @@ def poller_bench(
     line("concurrent ÷ sequential", lambda f: f"{f['ratio']:.1f}×")
     print(
         f"  ticks stop taking work 15 s before their {timeout} s time-out. moto server spends ~{ddb_ms:.1f} ms of CPU "
-        "per DynamoDB call and serves calls one at a time (a query page, an update and a PutEvents per report), "
+        "per DynamoDB call and serves calls one at a time (a query page and an update per report), "
         f"so moto, not the poller, bounds the first column; it runs {n_moto:,} reports to keep `make bench` short."
     )

@@ -1,4 +1,7 @@
-"""Lambda's SQS event source mapping, emulated against (moto) SQS.
+"""Lambda's event source mappings, emulated against moto: SQS (SqsEventSource) and DynamoDB Streams
+(DynamoDBStreamEventSource, at the end of this file).
+
+SQS:
 
 What Lambda's poller does for a standard queue, step by step: receive a batch, invoke the
 function synchronously with the Lambda SQS event, delete what succeeded, and leave the rest to
@@ -14,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -286,3 +290,285 @@ def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
 
 def _chunks(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [items[i : i + _SQS_MAX_PER_CALL] for i in range(0, len(items), _SQS_MAX_PER_CALL)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# DynamoDB Streams
+
+
+@dataclass
+class StreamOutcome:
+    """One pass of the stream mapping: what was read, filtered out, invoked, checkpointed, dead-lettered."""
+
+    read: int = 0
+    filtered_out: int = 0
+    invoked: list[str] = field(default_factory=list)  # sequence numbers handed to the function
+    succeeded: list[str] = field(default_factory=list)  # checkpointed past
+    failed: list[str] = field(default_factory=list)  # to be retried
+    dead_lettered: list[str] = field(default_factory=list)  # sent to the OnFailure destination
+    handler_error: str | None = None
+
+
+@dataclass
+class _Batch:
+    records: list[dict[str, Any]]  # in Lambda's shape, in shard order
+    attempts: int = 0  # invocations so far
+
+
+class DynamoDBStreamEventSource:
+    """Feeds a DynamoDB stream to a handler the way Lambda's stream event source mapping does.
+
+    Per shard, in order: read up to batch_size records from the checkpoint, drop those no filter
+    pattern matches (they count as processed), invoke the function synchronously with the rest, and
+    move the checkpoint only past what succeeded. With ReportBatchItemFailures the function names
+    failed records by sequence number: the batch is retried from the lowest one (records before it are
+    done; the ones after it come again). A function error (or an invalid response) fails the whole
+    batch: with BisectBatchOnFunctionError it is split in two and each half retried. A batch whose
+    records exhausted MaximumRetryAttempts or passed MaximumRecordAgeInSeconds is skipped, and its
+    description (not the records: DDBStreamBatchInfo) goes to the OnFailure SQS destination.
+
+    The filter is FilterCriteria's patterns, matched with moto's EventBridge pattern matcher (Lambda's
+    filter grammar is EventBridge's). Retries are immediate here (Lambda backs off); the order of
+    attempts, the checkpoints and what reaches the destination are the same.
+
+        source = DynamoDBStreamEventSource(local.client("dynamodbstreams"), local.client("sqs"), handler,
+                                           **local.stream_event_source("OutboxFunction"))
+        source.drain()
+    """
+
+    def __init__(
+        self,
+        streams_client: Any,
+        sqs_client: Any,
+        handler: Callable[[dict[str, Any], Any], Any],
+        *,
+        stream_arn: str,
+        region: str,
+        batch_size: int = 100,
+        starting_position: str = "TRIM_HORIZON",
+        filter_patterns: list[str] | None = None,
+        report_batch_item_failures: bool = False,
+        bisect_on_function_error: bool = False,
+        maximum_retry_attempts: int = -1,
+        maximum_record_age_s: int = -1,
+        on_failure_queue_url: str | None = None,
+        function_name: str = "OutboxFunction",
+        function_timeout_s: float = 30,
+        memory_limit_in_mb: int = 128,
+        log_group_name: str | None = None,
+        **_ignored: Any,
+    ) -> None:
+        from moto.events.models import EventPattern
+
+        self._streams = streams_client
+        self._sqs = sqs_client
+        self.handler = handler  # the function: a test may put a crashing one in for a while
+        self.stream_arn = stream_arn
+        self.region = region
+        self.batch_size = batch_size
+        self.report_batch_item_failures = report_batch_item_failures
+        self.bisect = bisect_on_function_error
+        self.maximum_retry_attempts = maximum_retry_attempts
+        self.maximum_record_age_s = maximum_record_age_s
+        self.on_failure_queue_url = on_failure_queue_url
+        self.function_name = function_name
+        self.function_timeout_s = function_timeout_s
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.log_group_name = log_group_name or f"/aws/lambda/{function_name}"
+        self._account_id = stream_arn.split(":")[4]
+        self._patterns = [EventPattern.load(p) for p in filter_patterns or []]
+        shards = streams_client.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+        self._iterators = {
+            s["ShardId"]: streams_client.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=s["ShardId"], ShardIteratorType=starting_position
+            )["ShardIterator"]
+            for s in shards
+        }
+        self._pending: dict[str, list[_Batch]] = {shard: [] for shard in self._iterators}
+        self._lock = threading.Lock()  # one poller per mapping, as Lambda runs one per shard
+
+    def skip_to_latest(self) -> None:
+        """Move every shard's checkpoint to the stream's end, as a mapping created with LATEST would
+        start: what was written before is never delivered."""
+        with self._lock:
+            for shard in self._iterators:
+                self._iterators[shard] = self._streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="LATEST"
+                )["ShardIterator"]
+                self._pending[shard] = []
+
+    # -- the loop ----------------------------------------------------------------------------------
+
+    def poll_once(self) -> StreamOutcome:
+        """One invocation (or one read that found nothing to invoke) per shard with work."""
+        outcome = StreamOutcome()
+        with self._lock:
+            for shard in self._iterators:
+                self._poll_shard(shard, outcome)
+        return outcome
+
+    def drain(self, timeout_s: float = 60.0) -> list[StreamOutcome]:
+        """Poll until every shard is read to its end and nothing waits for a retry (or until timeout_s)."""
+        outcomes: list[StreamOutcome] = []
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            outcome = self.poll_once()
+            if not outcome.read and not outcome.invoked and not outcome.dead_lettered:
+                break
+            outcomes.append(outcome)
+        return outcomes
+
+    def _poll_shard(self, shard: str, outcome: StreamOutcome) -> None:
+        pending = self._pending[shard]
+        if not pending:
+            records = self._read(shard)
+            outcome.read += len(records)
+            kept = [r for r in records if self._matches(r)]
+            outcome.filtered_out += len(records) - len(kept)
+            if not kept:
+                return
+            pending.append(_Batch(kept))
+        batch = pending[0]
+        expired = self._expired(batch)
+        if expired:
+            pending.pop(0)
+            self._dead_letter(shard, batch, expired, outcome)
+            return
+        self._invoke(shard, batch, outcome)
+
+    def _invoke(self, shard: str, batch: _Batch, outcome: StreamOutcome) -> None:
+        pending = self._pending[shard]
+        sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in batch.records]
+        outcome.invoked += sequence_numbers
+        batch.attempts += 1
+        context = LambdaContext(
+            function_name=self.function_name,
+            region=self.region,
+            account_id=self._account_id,
+            memory_limit_in_mb=self.memory_limit_in_mb,
+            timeout_s=self.function_timeout_s,
+            log_group_name=self.log_group_name,
+        )
+        started = time.monotonic()
+        first_failed: int | None
+        try:
+            response = self.handler({"Records": batch.records}, context)
+            json.dumps(response)
+        except Exception as exc:
+            log.warning("stream handler failed; the batch of %d is retried", len(batch.records), exc_info=True)
+            first_failed, outcome.handler_error = None, f"{type(exc).__name__}: {exc}"
+        else:
+            first_failed, outcome.handler_error = self._first_failed(response, sequence_numbers)
+        if time.monotonic() - started > self.function_timeout_s and outcome.handler_error is None:
+            first_failed, outcome.handler_error = None, f"Task timed out after {self.function_timeout_s:.2f} seconds"
+
+        if outcome.handler_error is None and first_failed is None:
+            pending.pop(0)
+            outcome.succeeded += sequence_numbers
+            return
+        if outcome.handler_error is None:
+            # A partial batch response: done up to the first failure, retried from it on.
+            assert first_failed is not None
+            outcome.succeeded += sequence_numbers[:first_failed]
+            outcome.failed += sequence_numbers[first_failed:]
+            pending[0] = _Batch(batch.records[first_failed:], batch.attempts)
+            return
+        outcome.failed += sequence_numbers
+        if self.bisect and len(batch.records) > 1:
+            half = len(batch.records) // 2
+            pending[0:1] = [_Batch(batch.records[:half], batch.attempts), _Batch(batch.records[half:], batch.attempts)]
+
+    def _expired(self, batch: _Batch) -> str | None:
+        if 0 <= self.maximum_retry_attempts < batch.attempts:
+            return "RetryAttemptsExhausted"
+        if self.maximum_record_age_s >= 0:
+            oldest = min(r["dynamodb"]["ApproximateCreationDateTime"] for r in batch.records)
+            if time.time() - oldest > self.maximum_record_age_s:
+                return "RecordAgeExceeded"
+        return None
+
+    def _dead_letter(self, shard: str, batch: _Batch, condition: str, outcome: StreamOutcome) -> None:
+        sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in batch.records]
+        outcome.dead_lettered += sequence_numbers
+        if self.on_failure_queue_url is None:
+            log.warning("stream batch of %d skipped (%s); no OnFailure destination", len(sequence_numbers), condition)
+            return
+        arrivals = [r["dynamodb"]["ApproximateCreationDateTime"] for r in batch.records]
+        self._sqs.send_message(QueueUrl=self.on_failure_queue_url, MessageBody=json.dumps(self._batch_info(
+            shard, sequence_numbers, arrivals, condition, batch.attempts
+        )))  # fmt: skip
+
+    def _batch_info(
+        self, shard: str, sequence_numbers: list[str], arrivals: list[float], condition: str, attempts: int
+    ) -> dict[str, Any]:
+        """What Lambda sends to a stream mapping's OnFailure destination: where the batch is, not the batch."""
+
+        def iso(ts: float) -> str:
+            return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        return {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"arn:aws:lambda:{self.region}:{self._account_id}:function:{self.function_name}",
+                "condition": condition,
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "DDBStreamBatchInfo": {
+                "shardId": shard,
+                "startSequenceNumber": sequence_numbers[0],
+                "endSequenceNumber": sequence_numbers[-1],
+                "approximateArrivalOfFirstRecord": iso(min(arrivals)),
+                "approximateArrivalOfLastRecord": iso(max(arrivals)),
+                "batchSize": len(sequence_numbers),
+                "streamArn": self.stream_arn,
+            },
+        }
+
+    # -- the stream --------------------------------------------------------------------------------
+
+    def _read(self, shard: str) -> list[dict[str, Any]]:
+        response = self._streams.get_records(ShardIterator=self._iterators[shard], Limit=self.batch_size)
+        self._iterators[shard] = response["NextShardIterator"]
+        return [self._record(r) for r in response["Records"]]
+
+    def _record(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """A GetRecords record -> one entry of a Lambda DynamoDB stream event (Lambda's shape and spelling)."""
+        images = dict(raw["dynamodb"])
+        created = images.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):  # boto3 parses it; Lambda delivers epoch seconds
+            images["ApproximateCreationDateTime"] = created.timestamp()
+        return {
+            "eventID": raw["eventID"],
+            "eventName": raw["eventName"],
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": self.region,
+            "dynamodb": images,
+            "eventSourceARN": self.stream_arn,
+        }
+
+    def _matches(self, record: dict[str, Any]) -> bool:
+        matches = [p.matches_event(record) for p in self._patterns]  # type: ignore[arg-type]
+        return not self._patterns or any(matches)
+
+    def _first_failed(self, response: Any, sequence_numbers: list[str]) -> tuple[int | None, str | None]:
+        """Index of the first record to retry (None: all done), or an error that fails the whole batch."""
+        if not self.report_batch_item_failures or response is None or response == {}:
+            return None, None
+        if not isinstance(response, dict):
+            return None, f"invalid batch response (not an object): {response!r}"
+        failures = response.get("batchItemFailures")
+        if failures is None or failures == []:
+            return None, None
+        if not isinstance(failures, list):
+            return None, f"invalid batchItemFailures: {failures!r}"
+        indexes = []
+        for item in failures:
+            identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+            if not identifier or identifier not in sequence_numbers:
+                return None, f"invalid batch item failure: {item!r}"
+            indexes.append(sequence_numbers.index(identifier))
+        return min(indexes), None

@@ -162,6 +162,19 @@ def make_moto_dynamodb_atomic() -> None:
     DynamoDBBackend._localaws_atomic = True  # type: ignore[attr-defined]
 
 
+def make_moto_events_fast() -> None:
+    """moto's EventBridge renders every event it delivers to a rule's target through jsonpath-ng, whose
+    parse() rebuilds its PLY parser tables on each call: about 0.1 s per event, so an outbox batch of
+    100 outcomes took 10 s to land in a queue. The expressions are the same few paths every time;
+    caching the parsed ones changes nothing but the time (a parsed path is only read by find())."""
+    import jsonpath_ng.ext
+
+    if getattr(jsonpath_ng.ext, "_localaws_cached", False):
+        return
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)  # type: ignore[attr-defined]
+    jsonpath_ng.ext._localaws_cached = True  # type: ignore[attr-defined]
+
+
 class MotoProcess:
     """moto server in a child process, with ThreadedMotoServer's start/stop/get_host_and_port.
 
@@ -286,6 +299,7 @@ class LocalAws:
         if werkzeug_log.level == logging.NOTSET:
             werkzeug_log.setLevel(logging.WARNING)
         make_moto_dynamodb_atomic()
+        make_moto_events_fast()
         server: ThreadedMotoServer | MotoProcess
         if port and not separate_process:
             raise ValueError("a fixed port needs separate_process=True")
@@ -409,6 +423,33 @@ class LocalAws:
             "memory_limit_in_mb": int(config.get("MemorySize", 128)),
             "log_group_name": self._log_group_name(logical_id, config["FunctionName"]),
             "maximum_concurrency": int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None,
+        }
+
+    def stream_event_source(self, logical_id: str) -> dict[str, Any]:
+        """The DynamoDB Streams event source of a function, as DynamoDBStreamEventSource(**...) takes it."""
+        props = self._resolve(self._event_source_mapping(logical_id, "AWS::DynamoDB::Table")["Properties"])
+        config = self._function_configuration(logical_id)
+        on_failure = (props.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+        queue_url = None
+        if on_failure:
+            queue_url = self.client("sqs").get_queue_url(QueueName=on_failure.rsplit(":", 1)[1])["QueueUrl"]
+        filters = (props.get("FilterCriteria") or {}).get("Filters", [])
+        # Lambda's defaults for a stream source when the template leaves them out.
+        return {
+            "stream_arn": props["EventSourceArn"],
+            "region": self.region,
+            "batch_size": int(props.get("BatchSize", 100)),
+            "starting_position": props["StartingPosition"],
+            "filter_patterns": [f["Pattern"] for f in filters],
+            "report_batch_item_failures": "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+            "bisect_on_function_error": str(props.get("BisectBatchOnFunctionError", False)).lower() == "true",
+            "maximum_retry_attempts": int(props.get("MaximumRetryAttempts", -1)),
+            "maximum_record_age_s": int(props.get("MaximumRecordAgeInSeconds", -1)),
+            "on_failure_queue_url": queue_url,
+            "function_name": config["FunctionName"],
+            "function_timeout_s": int(config["Timeout"]),
+            "memory_limit_in_mb": int(config.get("MemorySize", 128)),
+            "log_group_name": self._log_group_name(logical_id, config["FunctionName"]),
         }
 
     def schedules(self, logical_id: str) -> list[str]:
@@ -593,7 +634,10 @@ class LocalAws:
             raise KeyError(f"no function {logical_id!r} in the local stack")
         return self.client("lambda").get_function_configuration(FunctionName=self.physical_ids[logical_id])
 
-    def _event_source_mapping(self, logical_id: str) -> dict[str, Any]:
+    def _event_source_mapping(self, logical_id: str, source_type: str = "AWS::SQS::Queue") -> dict[str, Any]:
+        """The function's event source mapping whose source is a resource of source_type (a queue, or a
+        table's stream)."""
+        prefix = {"AWS::SQS::Queue": "arn:aws:sqs:", "AWS::DynamoDB::Table": "arn:aws:dynamodb:"}[source_type]
         for resource in self.template["Resources"].values():
             props = resource.get("Properties", {})
             if resource["Type"] == "AWS::Lambda::EventSourceMapping" and props.get("FunctionName") == {
@@ -601,12 +645,11 @@ class LocalAws:
             }:
                 source = props.get("EventSourceArn")
                 if isinstance(source, dict) and "Fn::GetAtt" in source:
-                    source_type = self.template["Resources"][source["Fn::GetAtt"][0]]["Type"]
-                    if source_type == "AWS::SQS::Queue":
+                    if self.template["Resources"][source["Fn::GetAtt"][0]]["Type"] == source_type:
                         return resource
-                elif str(self._resolve(source)).startswith("arn:aws:sqs:"):
+                elif str(self._resolve(source)).startswith(prefix):
                     return resource
-        raise KeyError(f"{logical_id!r} has no SQS event source in the template")
+        raise KeyError(f"{logical_id!r} has no {source_type} event source in the template")
 
     def _log_group_name(self, logical_id: str, function_name: str) -> str:
         sam_props = self.template["Resources"][logical_id].get("Properties", {})
@@ -716,6 +759,8 @@ class LocalAws:
             return f"arn:aws:cloudwatch:{self.region}:{self.account_id}:alarm:{physical}"
         if resource_type == "AWS::DynamoDB::Table" and attribute == "Arn":
             return f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{physical}"
+        if resource_type == "AWS::DynamoDB::Table" and attribute == "StreamArn":
+            return str(self.client("dynamodb").describe_table(TableName=physical)["Table"]["LatestStreamArn"])
         if resource_type == "AWS::SNS::Topic" and attribute == "TopicArn":
             return physical
         if resource_type == "AWS::Lambda::Function" and attribute == "Arn":

@@ -14,15 +14,21 @@ from notifier.ports import DuePage
 
 
 class InMemoryRecords:
-    def __init__(self) -> None:
+    """`stream=True` keeps every write's (old, new) images in order, as the table's DynamoDB stream
+    (NEW_AND_OLD_IMAGES) would: what the outbox function reads."""
+
+    def __init__(self, stream: bool = False) -> None:
         self.items: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
+        self.stream: list[tuple[dict[str, Any] | None, dict[str, Any]]] | None = [] if stream else None
 
     def create(self, item: dict[str, Any]) -> dict[str, Any] | None:
         with self.lock:
             if item["id"] in self.items:
                 return copy.deepcopy(self.items[item["id"]])
             self.items[item["id"]] = {k: v for k, v in copy.deepcopy(item).items() if v is not None}
+            if self.stream is not None:
+                self.stream.append((None, copy.deepcopy(self.items[item["id"]])))
             return None
 
     def get(self, record_id: str) -> dict[str, Any] | None:
@@ -39,6 +45,7 @@ class InMemoryRecords:
                 return False
             if any(k in item for k in change.expect_absent):
                 return False
+            old = copy.deepcopy(item) if self.stream is not None else None
             for k, v in change.set.items():
                 if v is None:
                     item.pop(k, None)
@@ -48,6 +55,8 @@ class InMemoryRecords:
                 item.pop(k, None)
             for k, v in change.add.items():
                 item[k] = item.get(k, 0) + v
+            if self.stream is not None:
+                self.stream.append((old, copy.deepcopy(item)))
             return True
 
     def due(self, shard: str, now: int, limit: int, cursor: Any = None) -> DuePage:

@@ -1,5 +1,6 @@
 """`python -m devstack.motoserver [--parent PID] -H HOST -p PORT`: moto server with DynamoDB's conditional
-writes atomic, as on AWS (see devstack.localaws.make_moto_dynamodb_atomic). LocalAws runs it as its
+writes atomic, as on AWS (see devstack.localaws.make_moto_dynamodb_atomic), and its EventBridge's
+event rendering cached (make_moto_events_fast). LocalAws runs it as its
 separate process, in a session of its own; --parent makes it exit when that process is gone (killed
 with no chance to stop it), so a fixed port is never left held by an orphan."""
 
@@ -12,7 +13,7 @@ import time
 
 from moto.server import main
 
-from .localaws import make_moto_dynamodb_atomic
+from .localaws import make_moto_dynamodb_atomic, make_moto_events_fast
 
 
 def _exit_with(parent: int) -> None:
@@ -27,4 +28,5 @@ if __name__ == "__main__":
         threading.Thread(target=_exit_with, args=(int(args[1]),), daemon=True).start()
         args = args[2:]
     make_moto_dynamodb_atomic()
+    make_moto_events_fast()
     main(args)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .esm import BatchOutcome, LambdaContext, SqsEventSource
+from .esm import BatchOutcome, DynamoDBStreamEventSource, LambdaContext, SqsEventSource, StreamOutcome
 from .localaws import LocalAws, load_template
 from .sandbox import Sandbox, SandboxConfig
 
@@ -35,8 +35,9 @@ SECRET_PARAM = "/notifier/dev/provider/api-secret"
 SOLAPI_PF_ID = "KA01PF261201000000000LOCALSTACK"
 DISPATCHER = "DispatcherFunction"
 POLLER = "PollerFunction"
-# Terminal transitions reach an application through an EventBridge rule; locally the rule targets
-# this queue, so what was published can be read back.
+OUTBOX = "OutboxFunction"
+# Outcomes reach an application through an EventBridge rule; locally the rule targets this queue, so
+# what the outbox function published from the table's stream can be read back.
 EVENT_SOURCE = "kr-notifier"
 # Every key handed to a local stack, so the test suite can prove none of them is ever logged.
 ISSUED_KEYS: set[str] = set()
@@ -71,6 +72,9 @@ class LocalStack:
     tap_url: str = ""
     _tapped: list[dict[str, Any]] = field(default_factory=list, repr=False)
     provider: str = "apistore"  # the deployment's Provider parameter
+    outbox_env: dict[str, str] = field(default_factory=dict)
+    # The outbox function behind the table's stream, as Lambda's stream event source would run it.
+    outbox: DynamoDBStreamEventSource | None = None
 
     # ---------------------------------------------------------------- life cycle
     @classmethod
@@ -150,7 +154,18 @@ class LocalStack:
             from notifier.handlers import poller as poller_module
 
             poller = _fresh(poller_module, log_stream)
-            tap_url = _event_tap(aws, poller_env.get("EVENT_BUS_NAME") or "default")
+            outbox_env = aws.function_env(OUTBOX)
+            os.environ.update(outbox_env)
+            from notifier.handlers import outbox as outbox_module
+
+            # From TRIM_HORIZON, as the template says: every write from the first one on.
+            outbox = DynamoDBStreamEventSource(
+                aws.client("dynamodbstreams"),
+                aws.client("sqs"),
+                _fresh(outbox_module, log_stream),
+                **aws.stream_event_source(OUTBOX),
+            )
+            tap_url = _event_tap(aws, outbox_env.get("EVENT_BUS_NAME") or "default")
         except BaseException:
             aws.stop()
             sandbox.stop()
@@ -161,10 +176,11 @@ class LocalStack:
         stack.api_key = api_key  # type: ignore[attr-defined]
         stack.provider = provider
         stack.poller_env, stack.poller, stack.tap_url = poller_env, poller, tap_url
+        stack.outbox_env, stack.outbox = outbox_env, outbox
         return stack
 
     def stop(self) -> None:
-        for key in {*self.env, *self.poller_env}:
+        for key in {*self.env, *self.poller_env, *self.outbox_env}:
             os.environ.pop(key, None)
         self.aws.stop()
         self.sandbox.stop()
@@ -179,10 +195,11 @@ class LocalStack:
         """A new "container" with changed environment variables (as a Lambda configuration update)."""
         self.env.update(env)
         os.environ.update(env)
-        from notifier.handlers import dispatcher, poller
+        from notifier.handlers import dispatcher, outbox, poller
 
         dispatcher.app.cache_clear()
         poller.app.cache_clear()
+        outbox.app.cache_clear()
 
     def context(self) -> LambdaContext:
         """A Lambda context for invoking the handler directly, with the function's real timeout."""
@@ -223,8 +240,11 @@ class LocalStack:
             raise RuntimeError(f"SQS refused {len(resp['Failed'])} messages: {resp['Failed'][0]}")
         return len(resp.get("Successful", []))
 
-    def event_source(self, **overrides: Any) -> SqsEventSource:
-        return SqsEventSource(self._sqs, self.handler, **{**self.source, "fast_forward": True, **overrides})
+    def event_source(
+        self, handler: Callable[[dict[str, Any], Any], Any] | None = None, **overrides: Any
+    ) -> SqsEventSource:
+        """The dispatcher's SQS mapping; `handler` stands in for the function (e.g. one in another process)."""
+        return SqsEventSource(self._sqs, handler or self.handler, **{**self.source, "fast_forward": True, **overrides})
 
     def drain(self, timeout_s: float = 120.0) -> list[BatchOutcome]:
         return self.event_source().drain(timeout_s=timeout_s)
@@ -239,7 +259,12 @@ class LocalStack:
             bodies += [m["Body"] for m in msgs]
 
     # ---------------------------------------------------------------- the report poller
-    def poll(self, clock: Callable[[], float] | None = None, timeout_s: float | None = None) -> dict[str, Any]:
+    def poll(
+        self,
+        clock: Callable[[], float] | None = None,
+        timeout_s: float | None = None,
+        handler: Callable[[dict[str, Any], Any], Any] | None = None,
+    ) -> dict[str, Any]:
         """One scheduled tick of the real poller handler: the Scheduled Event EventBridge sends for the
         template's rule and a Lambda context with the function's timeout. `clock` (epoch seconds)
         stands for the poller's notion of now, to fast-forward through back-offs and send times."""
@@ -268,7 +293,7 @@ class LocalStack:
             timeout_s=timeout_s if timeout_s is not None else self.aws.function_timeout(POLLER),
             log_group_name=self.aws.function_log_group(POLLER),
         )
-        return dict(self.poller(event, context))
+        return dict((handler or self.poller)(event, context))
 
     def poll_interval_s(self) -> int:
         """The poller's schedule as deployed (rate(...) only), in seconds."""
@@ -278,20 +303,43 @@ class LocalStack:
             raise ValueError(f"not a rate expression: {expression}")
         return int(match.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[match.group(2)]
 
+    # ---------------------------------------------------------------- the outbox
+    def run_outbox(self, timeout_s: float = 60.0) -> list[StreamOutcome]:
+        """The outbox function's stream mapping, run until it has taken every write so far: what
+        Lambda does within about a second of each write on AWS."""
+        assert self.outbox is not None
+        return self.outbox.drain(timeout_s=timeout_s)
+
+    @property
+    def outbox_dlq_url(self) -> str:
+        assert self.outbox is not None and self.outbox.on_failure_queue_url is not None
+        return self.outbox.on_failure_queue_url
+
     def events_published(self) -> list[dict[str, Any]]:
         """Every EventBridge event from kr-notifier so far (the envelope: detail-type, detail ...), in
-        the order the tap queue gave them."""
+        the order the tap queue gave them, once the outbox has taken every write so far."""
         self.new_events()
         return list(self._tapped)
 
     def new_events(self) -> list[dict[str, Any]]:
-        """The EventBridge events that reached the tap since the last call."""
+        """The EventBridge events that reached the tap since the last call: the outbox is run over every
+        write so far, and the tap read after each of its invocations (moto's SQS costs grow with a
+        queue's depth, so a deep tap would make each delivery slower)."""
+        assert self.outbox is not None
+        new = self._read_tap()
+        while True:
+            outcome = self.outbox.poll_once()
+            new += self._read_tap()
+            if not outcome.read and not outcome.invoked and not outcome.dead_lettered:
+                self._tapped += new
+                return new
+
+    def _read_tap(self) -> list[dict[str, Any]]:
         new: list[dict[str, Any]] = []
         while True:
             resp = self._sqs.receive_message(QueueUrl=self.tap_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
             msgs = resp.get("Messages", [])
             if not msgs:
-                self._tapped += new
                 return new
             new += [json.loads(m["Body"]) for m in msgs]
             self._sqs.delete_message_batch(

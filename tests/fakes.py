@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from devstack.memstore import InMemoryRecords
+from devstack import memstore
 from notifier.ports import AlimTalkMessage, SendResult, TextMessage
+from notifier.usecases.outbox import Outbox, Write
 
-__all__ = ["Clock", "InMemoryRecords", "ScriptedAlimTalk", "ScriptedProvider", "accepted"]
+__all__ = ["Clock", "InMemoryRecords", "ScriptedAlimTalk", "ScriptedProvider", "accepted", "published"]
+
+
+class InMemoryRecords(memstore.InMemoryRecords):
+    """The in-memory store, keeping its stream of writes (old and new images) for the outbox."""
+
+    def __init__(self) -> None:
+        super().__init__(stream=True)
 
 
 class Scripted[M]:
@@ -64,10 +73,34 @@ class Clock:
 
 
 class RecordedEvents:
-    def __init__(self) -> None:
-        self.published: list[dict] = []
+    """The TerminalEvents port in memory: keeps what it took; `refuse` names record ids it refuses
+    (each refusal used up once), as EventBridge answers a failed entry."""
+
+    def __init__(self, refuse: Sequence[str] = ()) -> None:
+        self.published: list[dict[str, Any]] = []
+        self.calls: list[int] = []
+        self.refuse = list(refuse)
         self.lock = threading.Lock()
 
-    def publish(self, record: dict) -> None:
+    def publish_all(self, records: Sequence[dict[str, Any]]) -> list[str | None]:
+        answers: list[str | None] = []
         with self.lock:
-            self.published.append(dict(record))
+            self.calls.append(len(records))
+            for record in records:
+                if record.get("id") in self.refuse:
+                    self.refuse.remove(record["id"])
+                    answers.append("InternalFailure: try again")
+                else:
+                    self.published.append(dict(record))
+                    answers.append(None)
+        return answers
+
+
+def published(records: InMemoryRecords) -> list[dict[str, Any]]:
+    """What the outbox publishes from every write the store has seen so far: the events the
+    application receives (the real Outbox use case over the store's stream)."""
+    assert records.stream is not None
+    events = RecordedEvents()
+    writes = [Write(str(i), old, new) for i, (old, new) in enumerate(records.stream)]
+    Outbox(events).publish(writes)
+    return events.published

@@ -53,36 +53,56 @@ REPORT_LATENCY = "ReportLatency"
 # Kakao could not deliver and the provider's own fallback SMS/LMS did.
 PROVIDER_FALLBACK = "ProviderFallback"
 
+# The outbox function, per invocation: events the bus took, and those it refused (retried by the stream).
+EVENTS_PUBLISHED = "EventsPublished"
+EVENTS_REFUSED = "EventsRefused"
+
 # Dispatcher outcome kind -> its total.
 DISPATCH_TOTALS = {
     "sent": SENT,
-    "rejected": REJECTED,
     "duplicate": DUPLICATE,
     "conflict": CONFLICTING_DUPLICATE,
     "retried": RETRIED,
-    "failed": FAILED,
-    "unknown": UNKNOWN,
 }
+# Outcome kinds that are terminal transitions: counted by the outbox function (below), not here.
+DISPATCH_OUTCOMES = frozenset({"rejected", "failed", "unknown"})
 # Poller TickResult attribute -> its total (every tick writes all of them, zeros included).
 POLL_TOTALS = {
     "read": PENDING_READ,
     "polled": REPORTS_POLLED,
-    "delivered": DELIVERED,
-    "failed": FAILED,
-    "unknown": UNKNOWN,  # alarmed, as the dispatcher's unknowns are
     "pending": STILL_PENDING,
     "errors": REPORT_ERRORS,
     "raced": POLL_RACED,
     "left": POLL_LEFT,
 }
 
+# A terminal transition -> its count: emitted by the outbox function, once per committed transition
+# (from the table's stream), as a total and per channel. The dispatcher and the poller do not count
+# them, so a writer that dies after its write cannot lose one.
+_TERMINAL = {"delivered": DELIVERED, "failed": FAILED, "rejected": REJECTED, "unknown": UNKNOWN}
+
+
 SERVICE_METRICS = frozenset(
-    {ACCEPTED, ERRORS, OTHER, PROVIDER_LATENCY, REPORT_LATENCY, *DISPATCH_TOTALS.values(), *POLL_TOTALS.values()}
+    {
+        ACCEPTED,
+        ERRORS,
+        OTHER,
+        PROVIDER_LATENCY,
+        REPORT_LATENCY,
+        *DISPATCH_TOTALS.values(),
+        *POLL_TOTALS.values(),
+        *_TERMINAL.values(),
+        EVENTS_PUBLISHED,
+        EVENTS_REFUSED,
+    }
 )
 CHANNEL_METRICS = frozenset({ACCEPTED, SENT, DELIVERED, FAILED, REJECTED, UNKNOWN, APP_FALLBACK, PROVIDER_FALLBACK})
 
-# A terminal transition (as published to EventBridge) -> its per-channel count.
-_TERMINAL = {"delivered": DELIVERED, "failed": FAILED, "rejected": REJECTED, "unknown": UNKNOWN}
+
+def terminal_metric(record: dict[str, Any]) -> str | None:
+    """The metric a record's terminal status counts toward (None for a test send's `sent`)."""
+    return _TERMINAL.get(str(record.get("status")))
+
 
 CHANNELS = frozenset(get_args(Channel))
 # A producer writes the channel: anything else is one value, so a typo never becomes a new metric.
@@ -120,7 +140,7 @@ class ChannelCounts:
 
     def terminal(self, record: dict[str, Any]) -> None:
         """Count a terminal transition: its status per channel, and a provider-side fallback."""
-        name = _TERMINAL.get(str(record.get("status")))
+        name = terminal_metric(record)
         if name is None:  # a test send's "sent": not an outcome
             return
         self.add(name, record_channel(record))
@@ -145,16 +165,3 @@ class ChannelCounts:
             for name, value in sorted(values.items()):
                 record.add_metric(name=name, unit=MetricUnit.Count, value=value)
             record.flush_metrics()
-
-
-class CountingEvents:
-    """The TerminalEvents port, counting each terminal transition per channel before passing it on.
-    Only the writer that won a transition publishes it, so each is counted once."""
-
-    def __init__(self, inner: Any, counts: ChannelCounts) -> None:
-        self.inner = inner
-        self.counts = counts
-
-    def publish(self, record: dict[str, Any]) -> None:
-        self.counts.terminal(record)
-        self.inner.publish(record)

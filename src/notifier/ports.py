@@ -113,9 +113,10 @@ class ReportSource(Protocol):
 
 
 class TerminalEvents(Protocol):
-    """Tells the application that a record reached a terminal status (once per transition)."""
+    """Tells the application that records reached an outcome (the outbox function, from the table's stream).
+    Answers one entry per record, in order: None when published, else why not (that record is retried)."""
 
-    def publish(self, record: dict[str, Any]) -> None: ...
+    def publish_all(self, records: Sequence[dict[str, Any]]) -> list[str | None]: ...
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,11 @@ def code_sources(verbose_trace: str) -> list[str]:
     return re.findall(r"^# code object from '?(.+?)'?$", verbose_trace, re.MULTILINE)
 
 
-def test_both_functions_are_built():
+def test_every_function_is_built():
     assert {f.logical_id: f.handler for f in FUNCTIONS} == {
         "DispatcherFunction": "notifier.handlers.dispatcher.handler",
         "PollerFunction": "notifier.handlers.poller.handler",
+        "OutboxFunction": "notifier.handlers.outbox.handler",
     }
     for fn in FUNCTIONS:
         assert (fn.package / "notifier" / "handlers" / "__init__.py").is_file()

@@ -464,3 +464,100 @@ def test_drain_returns_once_the_queue_is_empty(local: LocalAws, mapping: dict[st
     assert sorted(handler.bodies_seen()) == sorted(f"d{i}" for i in range(12))
     assert all(len(o.received) <= 10 for o in outcomes)
     assert _take_all(sqs, mapping["queue_url"]) == []
+
+
+# -- the DynamoDB Streams event source (the outbox's) ---------------------------------------------
+
+
+class StreamRecorder:
+    """A fake stream handler: remembers the record ids of each invocation; fails the ids it is told to
+    (per record, by sequence number), or raises for a batch holding a poisoned id (a function error)."""
+
+    def __init__(self, fail: set[str] = frozenset(), poison: set[str] = frozenset()) -> None:
+        self.fail, self.poison = set(fail), set(poison)
+        self.batches: list[list[str]] = []
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self.events.append(event)
+        ids = [r["dynamodb"]["Keys"]["id"]["S"] for r in event["Records"]]
+        self.batches.append(ids)
+        if self.poison & set(ids):
+            raise RuntimeError("boom")
+        failed = [r["dynamodb"]["SequenceNumber"] for r, i in zip(event["Records"], ids, strict=True) if i in self.fail]
+        return {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
+
+
+def _stream_source(local: LocalAws, handler: Any, **overrides: Any) -> Any:
+    from devstack.esm import DynamoDBStreamEventSource
+
+    source = DynamoDBStreamEventSource(
+        local.client("dynamodbstreams"),
+        local.client("sqs"),
+        handler,
+        **{**local.stream_event_source("OutboxFunction"), **overrides},
+    )
+    source.skip_to_latest()  # the module's stack is shared: only this test's writes
+    return source
+
+
+def _put(local: LocalAws, *items: dict[str, str]) -> None:
+    ddb = local.client("dynamodb")
+    for item in items:
+        ddb.put_item(TableName=local.outputs["TableName"], Item={k: {"S": v} for k, v in item.items()})
+
+
+def test_the_stream_mapping_hands_over_only_what_the_filter_passes_in_lambdas_shape(local: LocalAws) -> None:
+    # Given the outbox's mapping as the template declares it, and a handler that takes everything
+    handler = StreamRecorder()
+    source = _stream_source(local, handler)
+    # When a claim, an outcome and a plain sent record are written
+    _put(local, {"id": "s-claim", "status": "sending"}, {"id": "s-done", "status": "rejected"},
+         {"id": "s-sent", "status": "sent"})  # fmt: skip
+    outcomes = source.drain()
+    # Then only the outcome reached the function, as one Lambda DynamoDB stream record
+    assert handler.batches == [["s-done"]]
+    assert sum(o.filtered_out for o in outcomes) == 2
+    (record,) = handler.events[0]["Records"]
+    assert (record["eventSource"], record["eventName"], record["awsRegion"]) == ("aws:dynamodb", "INSERT", local.region)
+    assert record["eventSourceARN"] == local.stream_event_source("OutboxFunction")["stream_arn"]
+    assert record["dynamodb"]["NewImage"] == {"id": {"S": "s-done"}, "status": {"S": "rejected"}}
+    assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], float)
+
+
+def test_a_partial_batch_failure_retries_from_the_failed_record_on(local: LocalAws) -> None:
+    # Given a handler that fails one record of three once
+    handler = StreamRecorder(fail={"p-2"})
+    source = _stream_source(local, handler)
+    _put(local, *({"id": f"p-{i}", "status": "failed"} for i in range(1, 4)))
+    # When the mapping runs: the first invocation fails p-2, then the handler is healed
+    first = source.poll_once()
+    handler.fail.clear()
+    source.drain()
+    # Then p-1 was checkpointed; p-2 and the record after it were handed over again, in order
+    assert handler.batches == [["p-1", "p-2", "p-3"], ["p-2", "p-3"]]
+    assert len(first.succeeded) == 1 and len(first.failed) == 2
+
+
+def test_a_function_error_bisects_the_batch_and_a_record_that_never_passes_goes_to_the_on_failure_queue(
+    local: LocalAws,
+) -> None:
+    # Given a handler that raises for any batch holding b-3
+    handler = StreamRecorder(poison={"b-3"})
+    mapping = local.stream_event_source("OutboxFunction")
+    source = _stream_source(local, handler, maximum_retry_attempts=3)
+    _put(local, *({"id": f"b-{i}", "status": "unknown"} for i in range(1, 5)))
+    # When the mapping runs to the end
+    outcomes = source.drain()
+    # Then the batch was split until b-3 was alone, b-3 was tried 1 + 3 times, and the rest went through
+    assert handler.batches[:3] == [["b-1", "b-2", "b-3", "b-4"], ["b-1", "b-2"], ["b-3", "b-4"]]
+    assert sum(b == ["b-3"] for b in handler.batches) >= 1 and ["b-4"] in handler.batches
+    (dead,) = [o for o in outcomes if o.dead_lettered]
+    sqs = local.client("sqs")
+    (message,) = sqs.receive_message(QueueUrl=mapping["on_failure_queue_url"], MaxNumberOfMessages=10)["Messages"]
+    info = json.loads(message["Body"])
+    assert info["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert info["requestContext"]["approximateInvokeCount"] == 4
+    assert info["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert info["DDBStreamBatchInfo"]["startSequenceNumber"] == dead.dead_lettered[0]
+    sqs.delete_message(QueueUrl=mapping["on_failure_queue_url"], ReceiptHandle=message["ReceiptHandle"])

@@ -411,6 +411,8 @@ def test_alarms_cover_the_queues_the_functions_and_the_outcomes(sam: dict[str, A
         ("AWS/Lambda", "Errors", "PollerFunction"),
         ("AWS/Lambda", "Throttles", "PollerFunction"),
         ("AWS/Lambda", "Invocations", "PollerFunction"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "OutboxDLQ"),
+        ("AWS/Lambda", "Errors", "OutboxFunction"),
     } <= set(alarms)
     dlq = alarms["AWS/SQS", "ApproximateNumberOfMessagesVisible", "NotificationDLQ"]
     assert (dlq["ComparisonOperator"], dlq["Threshold"]) == ("GreaterThanThreshold", 0)
@@ -647,13 +649,9 @@ def test_poller_may_only_query_the_pending_index_and_update_records(cfn: dict[st
         "dynamodb:Query": {"Fn::Sub": "${RecordsTable.Arn}/index/pending"},
         "dynamodb:UpdateItem": table_arn,
     }
-    # And it publishes only to the configured bus
-    (put_events,) = [s for s in statements if "events:PutEvents" in _as_list(s["Action"])]
-    assert put_events["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
-    }
-    # And nothing else beyond the two secrets, its own logs and (with tracing on) X-Ray
-    other = [s for s in statements if s not in dynamo and s is not put_events]
+    # And nothing else beyond the two secrets, its own logs and (with tracing on) X-Ray: no PutEvents,
+    # the outbox function publishes its outcomes from the table's stream
+    other = [s for s in statements if s not in dynamo]
     assert {a for s in other for a in _as_list(s["Action"])} == {
         "ssm:GetParameter", "ssm:GetParameters", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents",
         "xray:PutTraceSegments", "xray:PutTelemetryRecords",
@@ -684,7 +682,7 @@ def test_poller_shards_match_the_shards_the_dispatcher_writes(sam: dict[str, Any
         for r in sam["Resources"].values()
         if r["Type"] == "AWS::Serverless::Function"
     ]
-    assert "POLL_SHARDS" in shared and len(own) == 2 and all("POLL_SHARDS" not in v for v in own)
+    assert "POLL_SHARDS" in shared and len(own) == 3 and all("POLL_SHARDS" not in v for v in own)
     assert PollerWiring.from_env(local).settings.shards == Wiring.from_env(local).settings.poll_shards == 4
     assert env["REPORT_EXPIRY_HOURS"] == "72"
     assert env["POLL_CONCURRENCY"] == {"Ref": "PollConcurrency"}
@@ -713,7 +711,7 @@ def test_every_function_logs_to_its_own_group_with_retention(sam: dict[str, Any]
         assert group["Type"] == "AWS::Logs::LogGroup", name
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
         groups.add(group_id)
-    assert len(groups) == len(_functions(sam)) == 2
+    assert len(groups) == len(_functions(sam)) == 3
 
 
 # -- safe by default: the provider URL -------------------------------------------------------------
@@ -779,13 +777,14 @@ def _lambda_functions(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_each_function_has_a_role_of_its_own_with_no_managed_policy(cfn: dict[str, Any]) -> None:
     # Given the translated functions (what CloudFormation creates)
     functions = _lambda_functions(cfn)
-    assert set(functions) == {"DispatcherFunction", "PollerFunction"}
+    assert set(functions) == {"DispatcherFunction", "PollerFunction", "OutboxFunction"}
 
     # Then each assumes its own role, written in the template
     roles = {name: props["Role"]["Fn::GetAtt"] for name, props in functions.items()}
     assert roles == {
         "DispatcherFunction": ["DispatcherFunctionRole", "Arn"],
         "PollerFunction": ["PollerFunctionRole", "Arn"],
+        "OutboxFunction": ["OutboxFunctionRole", "Arn"],
     }
     # And no role in the stack carries a managed policy (SAM's would receive from any queue, log anywhere)
     for name, resource in cfn["Resources"].items():
@@ -807,7 +806,7 @@ def test_no_data_plane_action_is_granted_on_every_resource(cfn: dict[str, Any]) 
 
 
 def test_x_ray_is_granted_only_when_tracing_is_active(cfn: dict[str, Any]) -> None:
-    for role in ("DispatcherFunctionRole", "PollerFunctionRole"):
+    for role in ("DispatcherFunctionRole", "PollerFunctionRole", "OutboxFunctionRole"):
         statements = cfn["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
         xray = [s for s in statements if "xray" in json.dumps(s)]
         # Then the only X-Ray statement sits behind TracingActive, with nothing in the other branch
@@ -829,7 +828,11 @@ def test_only_the_dispatcher_reads_the_queue_and_only_that_queue(cfn: dict[str, 
 
 
 def test_each_function_writes_logs_only_to_its_own_group(cfn: dict[str, Any]) -> None:
-    for role, group in (("DispatcherFunctionRole", "DispatcherLogGroup"), ("PollerFunctionRole", "PollerLogGroup")):
+    for role, group in (
+        ("DispatcherFunctionRole", "DispatcherLogGroup"),
+        ("PollerFunctionRole", "PollerLogGroup"),
+        ("OutboxFunctionRole", "OutboxLogGroup"),
+    ):
         (logs,) = [s for s in _role_statements(cfn, role) if any(a.startswith("logs:") for a in _as_list(s["Action"]))]
         assert set(logs["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
         assert logs["Resource"] == {
@@ -841,14 +844,15 @@ def test_the_queues_refuse_requests_without_tls(sam: dict[str, Any]) -> None:
     # Given the queue policies
     policies = [r["Properties"] for r in sam["Resources"].values() if r["Type"] == "AWS::SQS::QueuePolicy"]
 
-    # Then one covers both queues and denies everything to anyone without TLS
+    # Then one covers every queue and denies everything to anyone without TLS
     (policy,) = policies
-    assert policy["Queues"] == [{"Ref": "NotificationQueue"}, {"Ref": "NotificationDLQ"}]
+    assert policy["Queues"] == [{"Ref": "NotificationQueue"}, {"Ref": "NotificationDLQ"}, {"Ref": "OutboxDLQ"}]
     (deny,) = policy["PolicyDocument"]["Statement"]
     assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "sqs:*")
     assert deny["Resource"] == [
         {"Fn::GetAtt": ["NotificationQueue", "Arn"]},
         {"Fn::GetAtt": ["NotificationDLQ", "Arn"]},
+        {"Fn::GetAtt": ["OutboxDLQ", "Arn"]},
     ]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
@@ -924,6 +928,8 @@ def test_every_metric_the_alarms_and_dashboard_name_is_emitted_by_the_real_handl
         clock.advance(72 * 3600)
         stack.poll(clock=clock)
         assert stack.record("metrics-never-reported")["status"] == "unknown"
+        # And the outbox function has taken every write from the table's stream (it counts the outcomes)
+        stack.run_outbox()
 
     # Then every metric the alarms and the dashboard read was written, with the dimensions they read
     emitted = _emitted(log.getvalue())
@@ -947,3 +953,100 @@ def _sums(log: str) -> dict[tuple[str, frozenset[str]], float]:
                         value = record[metric["Name"]]
                         sums[key] = sums.get(key, 0) + sum(value if isinstance(value, list) else [value])
     return sums
+
+
+# -- the outbox: outcomes from the table's stream to the bus --------------------------------------
+
+OUTCOME = {"status": {"S": "delivered"}, "id": {"S": "a"}}
+
+
+def _stream_record(new: dict[str, Any] | None, old: dict[str, Any] | None = None) -> dict[str, Any]:
+    images: dict[str, Any] = {"SequenceNumber": "1", "Keys": {"id": {"S": "a"}}, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    if new is not None:
+        images["NewImage"] = new
+    if old is not None:
+        images["OldImage"] = old
+    event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+    return {"eventName": event_name, "eventSource": "aws:dynamodb", "dynamodb": images}
+
+
+@pytest.mark.parametrize(
+    ("new", "passes"),
+    [
+        ({**OUTCOME}, True),
+        ({**OUTCOME, "status": {"S": "failed"}}, True),
+        ({**OUTCOME, "status": {"S": "rejected"}}, True),
+        ({**OUTCOME, "status": {"S": "unknown"}}, True),
+        ({**OUTCOME, "status": {"S": "sent"}, "test": {"BOOL": True}}, True),
+        ({**OUTCOME, "status": {"S": "sent"}, "test": {"BOOL": False}}, False),
+        ({**OUTCOME, "status": {"S": "sent"}}, False),
+        ({**OUTCOME, "status": {"S": "sending"}}, False),
+        (None, False),  # a TTL delete
+    ],
+)
+def test_the_stream_filter_passes_exactly_the_writes_that_may_be_an_outcome(
+    sam: dict[str, Any], new: dict[str, Any] | None, passes: bool
+) -> None:
+    from moto.events.models import EventPattern
+
+    # Given the outbox's FilterCriteria, read with the EventBridge pattern grammar Lambda's filters use
+    (stream,) = _events(sam, {"DynamoDB"})
+    patterns = [EventPattern.load(f["Pattern"]) for f in stream[2]["FilterCriteria"]["Filters"]]
+    # When a write's stream record is matched
+    record = _stream_record(new, old=None if new else OUTCOME)
+    # Then it reaches the function only if it may be an outcome
+    assert any(p.matches_event(record) for p in patterns) is passes
+
+
+def test_the_outbox_reads_the_tables_stream_from_the_start_and_retries_then_dead_letters(sam: dict[str, Any]) -> None:
+    # Given the outbox's stream event
+    ((fn, _, props),) = _events(sam, {"DynamoDB"})
+    assert fn == "OutboxFunction"
+    assert sam["Resources"]["RecordsTable"]["Properties"]["StreamSpecification"] == {
+        "StreamViewType": "NEW_AND_OLD_IMAGES"
+    }
+    # Then it reads the records table's stream from its oldest record, reports failures per record,
+    # bisects a failing batch, gives up after a bounded time, and sends what it gave up on to its DLQ
+    assert props["Stream"] == {"Fn::GetAtt": ["RecordsTable", "StreamArn"]}
+    assert props["StartingPosition"] == "TRIM_HORIZON"
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True
+    assert 0 < props["MaximumRetryAttempts"] <= 100
+    assert 60 <= props["MaximumRecordAgeInSeconds"] < 24 * 3600  # the stream keeps records 24 h
+    assert props["DestinationConfig"] == {
+        "OnFailure": {"Type": "SQS", "Destination": {"Fn::GetAtt": ["OutboxDLQ", "Arn"]}}
+    }
+    # And its DLQ pages
+    alarms = {_watching(a): a for a in _alarms(sam).values()}
+    dlq = alarms["AWS/SQS", "ApproximateNumberOfMessagesVisible", "OutboxDLQ"]
+    assert (dlq["ComparisonOperator"], dlq["Threshold"], dlq["AlarmActions"]) == (
+        "GreaterThanThreshold", 0, [{"Ref": "AlarmTopic"}]
+    )  # fmt: skip
+
+
+def test_only_the_outbox_may_put_events_and_only_on_the_bus_the_stream_and_its_dlq(cfn: dict[str, Any]) -> None:
+    # Given each role's statements
+    for role in ("DispatcherFunctionRole", "PollerFunctionRole"):
+        actions = {a for s in _role_statements(cfn, role) for a in _as_list(s["Action"])}
+        assert "events:PutEvents" not in actions, role
+    outbox = {a: s["Resource"] for s in _role_statements(cfn, "OutboxFunctionRole") for a in _as_list(s["Action"])}
+    # Then the outbox reads only the table's streams, puts only on the configured bus, sends only to its DLQ
+    stream = {"Fn::Sub": "${RecordsTable.Arn}/stream/*"}
+    assert outbox == {
+        "dynamodb:DescribeStream": stream, "dynamodb:GetRecords": stream, "dynamodb:GetShardIterator": stream,
+        "dynamodb:ListStreams": stream,
+        "events:PutEvents": {
+            "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
+        },
+        "sqs:SendMessage": {"Fn::GetAtt": ["OutboxDLQ", "Arn"]},
+        "logs:CreateLogStream": outbox["logs:CreateLogStream"], "logs:PutLogEvents": outbox["logs:PutLogEvents"],
+        "xray:PutTraceSegments": "*", "xray:PutTelemetryRecords": "*",
+    }  # fmt: skip
+
+
+def test_only_the_outbox_is_told_the_bus(sam: dict[str, Any]) -> None:
+    functions = _functions(sam)
+    assert functions["OutboxFunction"]["Environment"]["Variables"]["EVENT_BUS_NAME"] == {"Ref": "EventBusName"}
+    assert functions["OutboxFunction"]["Handler"] == "notifier.handlers.outbox.handler"
+    for name in ("DispatcherFunction", "PollerFunction"):
+        assert "EVENT_BUS_NAME" not in functions[name]["Environment"]["Variables"], name

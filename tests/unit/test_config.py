@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifier.handlers.config import ConfigError, DispatcherConfig, PollerConfig, read
+from notifier.handlers.config import ConfigError, DispatcherConfig, OutboxConfig, PollerConfig, read
 from notifier.handlers.poller_wiring import PollerWiring
 from notifier.handlers.wiring import Wiring
 
@@ -24,12 +24,17 @@ def test_the_defaults_fill_every_optional_variable(model):
     # When the function's configuration is read
     config = read(model, ENV)
     # Then the optional ones have their documented defaults
-    assert (config.provider, config.poll_shards, config.send_concurrency, config.event_bus_name) == (
-        "apistore",
-        4,
-        10,
-        "default",
-    )
+    assert (config.provider, config.poll_shards, config.send_concurrency) == ("apistore", 4, 10)
+
+
+def test_the_outbox_publishes_to_the_default_bus_unless_told_and_refuses_an_empty_name():
+    # Given no EVENT_BUS_NAME, then one that is only blanks
+    # When the outbox function's configuration is read
+    # Then the account's default bus is used, and a blank name is refused naming the variable
+    assert read(OutboxConfig, {}).event_bus_name == "default"
+    assert read(OutboxConfig, {"EVENT_BUS_NAME": "orders"}).event_bus_name == "orders"
+    with pytest.raises(ConfigError, match="EVENT_BUS_NAME"):
+        read(OutboxConfig, {"EVENT_BUS_NAME": " "})
 
 
 @pytest.mark.parametrize(("model", "build"), FUNCTIONS)

@@ -11,12 +11,12 @@ import pytest
 
 from notifier.ports import AttachmentError, SendResult
 from notifier.usecases.dispatch import Dispatcher, Inbound, Settings
-from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedProvider, accepted
+from tests.fakes import Clock, InMemoryRecords, ScriptedProvider, accepted, published
 
 SENDER = "0212345678"
 
 
-def make(provider=None, *, records=None, clock=None, attachments=None, bucket="", max_receive=3, events=None):
+def make(provider=None, *, records=None, clock=None, attachments=None, bucket="", max_receive=3):
     records = records or InMemoryRecords()
     provider = provider or ScriptedProvider(accepted())
     clock = clock or Clock()
@@ -27,7 +27,6 @@ def make(provider=None, *, records=None, clock=None, attachments=None, bucket=""
             default_sender=SENDER, provider="apistore", max_receive_count=max_receive, attachment_bucket=bucket
         ),
         attachments=attachments,
-        events=events,
         clock=clock,
     )
     return d, records, provider, clock
@@ -348,22 +347,21 @@ def test_mms_from_a_bucket_other_than_the_configured_one_is_rejected():
 
 
 def test_each_terminal_transition_at_dispatch_publishes_one_event_and_a_send_publishes_none():
-    events = RecordedEvents()
     lost = SendResult("unknown", "timeout", "lost")
-    d, records, provider, clock = make(ScriptedProvider(accepted(), lost), events=events)
+    d, records, provider, clock = make(ScriptedProvider(accepted(), lost))
     # Given one accepted send, one rejected event, one lost reply, and a duplicate of the rejection
     d.handle(msg(event(id="ok"), clock=clock))
     d.handle(msg(event(id="bad", to="1"), clock=clock))
     d.handle(msg(event(id="bad", to="1"), message_id="m-2", clock=clock))
     d.handle(msg(event(id="lost"), clock=clock))
-    # Then exactly one event per terminal transition, carrying the record's reason and metadata
-    assert [(e["id"], e["status"]) for e in events.published] == [("bad", "rejected"), ("lost", "unknown")]
-    assert events.published[0]["reason"].startswith("to: ")
+    # Then the outbox (the table's stream) publishes one event per terminal transition, with the reason
+    events = published(records)
+    assert [(e["id"], e["status"]) for e in events] == [("bad", "rejected"), ("lost", "unknown")]
+    assert events[0]["reason"].startswith("to: ")
 
 
 def test_concurrent_duplicate_rejections_publish_a_single_event():
-    events = RecordedEvents()
-    d, records, provider, clock = make(events=events)
+    d, records, provider, clock = make()
     gate = threading.Barrier(6, timeout=5)
 
     def run(i: int) -> None:
@@ -375,7 +373,7 @@ def test_concurrent_duplicate_rejections_publish_a_single_event():
         t.start()
     for t in threads:
         t.join()
-    assert len(events.published) == 1
+    assert len(published(records)) == 1
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from notifier.ports import SendResult, TemplatesUnavailable
 from notifier.providers.apistore.alimtalk import wire_buttons
 from notifier.providers.apistore.codes import KKO_SEND_CODES
 from notifier.usecases.dispatch import Dispatcher, Inbound, Settings
-from tests.fakes import Clock, InMemoryRecords, RecordedEvents, ScriptedAlimTalk, ScriptedProvider, accepted
+from tests.fakes import Clock, InMemoryRecords, ScriptedAlimTalk, ScriptedProvider, accepted, published
 
 SENDER = "0212345678"
 TEXT = "홍길동님, 주문하신 상품이 발송되었습니다."
@@ -44,7 +44,7 @@ class Kko(ScriptedAlimTalk):
         super().__init__(*(results or [accepted("20261122000000000099")]), on_send=on_send)
 
 
-def make(kko=None, sms=None, templates=None, records=None, max_receive=3, events=None):
+def make(kko=None, sms=None, templates=None, records=None, max_receive=3):
     kko, sms = kko or Kko(), sms or ScriptedProvider(accepted("20261122000000000001"))
     records, clock = records or InMemoryRecords(), Clock()
     d = Dispatcher(
@@ -53,7 +53,6 @@ def make(kko=None, sms=None, templates=None, records=None, max_receive=3, events
         alimtalk=kko,
         templates=templates or Templates(),
         settings=Settings(default_sender=SENDER, provider="apistore", max_receive_count=max_receive),
-        events=events,
         clock=clock,
     )
     return d, records, kko, sms, clock
@@ -256,11 +255,10 @@ def test_concurrent_duplicates_of_a_falling_back_alimtalk_send_one_alimtalk_and_
 
 
 def test_test_mode_uses_msg_test_is_not_polled_and_never_falls_back_to_a_real_sms():
-    events = RecordedEvents()
-    d, records, kko, sms, clock = make(events=events)
+    d, records, kko, sms, clock = make()
     d.handle(msg(body(test=True), clock))
     # The producer is told the provider's verdict: there will be no report to wait for
-    assert [detail_type(e) for e in events.published] == ["Notification Tested"]
+    assert [detail_type(e) for e in published(records)] == ["Notification Tested"]
     rec = records.get("akt-1")
     assert kko.sent[0].test is True
     assert rec["test"] is True and rec["status"] == "sent" and "poll_shard" not in rec

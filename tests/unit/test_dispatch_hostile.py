@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import notifier.usecases.parsing
-from tests.fakes import RecordedEvents
+from tests.fakes import published
 from tests.unit.test_dispatch import make, msg
 
 
@@ -34,7 +34,7 @@ def test_a_body_problem_whose_id_is_in_doubt_is_recorded_under_the_sqs_message_i
 
 def test_a_lone_surrogate_is_rejected_and_the_stored_raw_body_escapes_it():
     # Given a body whose metadata holds a lone surrogate, as an SQS body carries it (a \ud800 escape)
-    d, records, _, clock = make(events=RecordedEvents())
+    d, records, _, clock = make()
     raw = '{"id": "sur-1", "to": "01012345678", "text": "x", "metadata": {"note": "\\ud800"}}'
     # When it is dispatched
     d.handle(msg(raw, clock=clock))
@@ -55,13 +55,13 @@ def test_a_lone_surrogate_is_rejected_and_the_stored_raw_body_escapes_it():
 )
 def test_a_rejection_reason_never_carries_a_whole_phone_number(body, number):
     # Given invalid events quoting numbers in a bad `to`, an unknown key, a metadata key
-    d, records, _, clock = make(events=RecordedEvents())
+    d, records, _, clock = make()
     # When each is dispatched
     out = d.handle(msg(body, clock=clock))
     # Then neither the stored nor the published reason carries the number whole
     assert out.kind == "rejected"
     assert number not in records.get(body["id"])["reason"]
-    assert number not in d.events.published[0]["reason"]
+    assert number not in published(records)[0]["reason"]
 
 
 def test_a_validation_that_raises_is_recorded_as_a_rejection_not_retried(monkeypatch):

@@ -21,7 +21,7 @@ from notifier.domain.limits import (
     bounded,
 )
 from notifier.ports import SendResult
-from tests.fakes import RecordedEvents, ScriptedProvider
+from tests.fakes import ScriptedProvider, published
 from tests.sizes import entry_bytes, item_bytes
 from tests.unit.test_dispatch import make, msg
 
@@ -84,16 +84,15 @@ WORST = {
 @pytest.mark.parametrize("name", list(WORST))
 def test_the_largest_rejection_a_body_can_make_fits_an_item_and_an_event(name):
     # Given the body that makes the largest record of its kind
-    d, records, _, clock = make(events=RecordedEvents())
-    events = d.events
+    d, records, _, clock = make()
     # When it is dispatched
     out = d.handle(msg(WORST[name], clock=clock))
     # Then it is rejected, and the record and its event are within AWS's limits, with room to spare
     assert (out.action, out.kind) == ("ack", "rejected")
     [record] = records.items.values()
-    [published] = events.published
+    [event] = published(records)
     assert item_bytes(record) < DYNAMODB_ITEM_MAX_BYTES // 10
-    assert entry_bytes(entry_of(published, "default")) < EVENTBRIDGE_ENTRY_MAX_BYTES // 10
+    assert entry_bytes(entry_of(event, "default")) < EVENTBRIDGE_ENTRY_MAX_BYTES // 10
     assert len(record["reason"]) <= REASON_MAX_CHARS
     assert len(record.get("raw_body", "")) <= RAW_BODY_MAX_CHARS
     json.dumps(record, ensure_ascii=False).encode("utf-8")
@@ -102,7 +101,7 @@ def test_the_largest_rejection_a_body_can_make_fits_an_item_and_an_event(name):
 def test_a_provider_refusal_quoting_a_huge_text_is_stored_bounded():
     # Given a provider whose refusal message quotes a 300 000-character text back
     refusal = SendResult("rejected", "300", "Parameter Error: " + WIDE * 300_000)
-    d, records, _, clock = make(ScriptedProvider(refusal), events=RecordedEvents())
+    d, records, _, clock = make(ScriptedProvider(refusal))
     # When a valid event is refused
     d.handle(msg({"id": "big-refusal", "to": "01012345678", "text": "안내"}, clock=clock))
     # Then the record keeps a bounded reason that says it was cut, and fits an item

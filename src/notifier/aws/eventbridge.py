@@ -1,20 +1,18 @@
-"""Terminal transitions to EventBridge, so an application can subscribe with a rule.
+"""Outcomes to EventBridge, so an application can subscribe with a rule.
 
-Called only by the writer that won the conditional transition, so each transition is published
-once. A failed PutEvents is retried a little, then logged and counted: the record stays the
-source of truth and the transition is never undone for want of an event.
+The records table's stream is the outbox: the outbox function (handlers/outbox.py) publishes each
+committed transition from it, at least once, whatever happened to the writer. Each event carries a
+stable `event_id` (record id + outcome), the same on every redelivery, so a consumer deduplicates on it.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import time
+from collections.abc import Sequence
 from typing import Any
 
 from ..domain import phone
-
-log = logging.getLogger("notifier.events")
+from ..domain.status import outcome_of
 
 SOURCE = "kr-notifier"
 DETAIL_TYPES = {
@@ -28,6 +26,9 @@ DETAIL_KEYS = (
     "report_code", "report_reason", "delivered_via", "fallback_used", "cmid", "test", "accepted_at", "sent_at",
     "reported_at", "metadata",
 )  # fmt: skip
+# PutEvents takes at most 10 entries and 256 KiB per request.
+MAX_ENTRIES = 10
+MAX_REQUEST_BYTES = 256 * 1024
 
 
 def detail_type(record: dict[str, Any]) -> str:
@@ -37,15 +38,21 @@ def detail_type(record: dict[str, Any]) -> str:
     return DETAIL_TYPES.get(status, f"Notification {status.title()}")
 
 
+def event_id(record: dict[str, Any]) -> str:
+    """The same for every delivery of one transition: the record's id and the outcome it reached."""
+    return f"{record.get('id')}:{outcome_of(record) or record.get('status')}"
+
+
 def detail_of(record: dict[str, Any]) -> dict[str, Any]:
     detail = {k: record[k] for k in DETAIL_KEYS if record.get(k) is not None}
     if record.get("recipient"):
         detail["recipient_masked"] = phone.mask(str(record["recipient"]))
+    detail["event_id"] = event_id(record)
     return detail
 
 
 def entry_of(record: dict[str, Any], bus: str) -> dict[str, Any]:
-    """The PutEvents entry for a record's terminal transition."""
+    """The PutEvents entry for a record's transition."""
     return {
         "Source": SOURCE,
         "DetailType": detail_type(record),
@@ -55,24 +62,48 @@ def entry_of(record: dict[str, Any], bus: str) -> dict[str, Any]:
     }
 
 
+def _entry_bytes(entry: dict[str, Any]) -> int:
+    # EventBridge's own measure: Source, DetailType, Detail and each Resource in UTF-8 (no Time set).
+    return sum(len(str(entry[k]).encode()) for k in ("Source", "DetailType", "Detail")) + sum(
+        len(r.encode()) for r in entry["Resources"]
+    )
+
+
+def _requests(entries: list[dict[str, Any]]) -> list[list[int]]:
+    """Indexes of `entries`, grouped into PutEvents requests within both limits."""
+    requests: list[list[int]] = []
+    size = 0
+    for i, entry in enumerate(entries):
+        n = _entry_bytes(entry)
+        if not requests or len(requests[-1]) == MAX_ENTRIES or size + n > MAX_REQUEST_BYTES:
+            requests.append([])
+            size = 0
+        requests[-1].append(i)
+        size += n
+    return requests
+
+
 class EventBridgePublisher:
-    def __init__(self, client: Any, bus_name: str = "default", attempts: int = 3) -> None:
+    """The TerminalEvents port: PutEvents, up to 10 entries a request, one answer per record."""
+
+    def __init__(self, client: Any, bus_name: str = "default") -> None:
         self._client = client
         self._bus = bus_name or "default"
-        self._attempts = attempts
-        self.failures = 0
 
-    def publish(self, record: dict[str, Any]) -> None:
-        entry = entry_of(record, self._bus)
-        for attempt in range(1, self._attempts + 1):
+    def publish_all(self, records: Sequence[dict[str, Any]]) -> list[str | None]:
+        entries = [entry_of(r, self._bus) for r in records]
+        errors: list[str | None] = [None] * len(entries)
+        for request in _requests(entries):
             try:
-                resp = self._client.put_events(Entries=[entry])
-                if not resp.get("FailedEntryCount"):
-                    return
-                error = resp["Entries"][0].get("ErrorCode", "failed entry")
-            except Exception as exc:  # any transport or service error: the transition itself stands
-                error = type(exc).__name__
-            if attempt < self._attempts:
-                time.sleep(0.05 * 2**attempt)
-        self.failures += 1
-        log.error("terminal event not published", extra={"record_id": record.get("id"), "error": error})
+                resp = self._client.put_events(Entries=[entries[i] for i in request])
+            except Exception as exc:  # any transport or service error: every entry of it is retried
+                for i in request:
+                    errors[i] = type(exc).__name__
+                continue
+            if not resp.get("FailedEntryCount"):
+                continue
+            # One answer per entry, in order: an ErrorCode marks the ones EventBridge did not take.
+            for i, answer in zip(request, resp.get("Entries", []), strict=False):
+                if answer.get("ErrorCode"):
+                    errors[i] = f"{answer['ErrorCode']}: {answer.get('ErrorMessage', '')}".rstrip(": ")
+        return errors

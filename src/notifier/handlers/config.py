@@ -47,7 +47,6 @@ class DispatcherConfig(BaseModel):
     send_concurrency: int = Field(10, alias="SEND_CONCURRENCY", ge=1)
     provider_connect_timeout: float = Field(3.0, alias="PROVIDER_CONNECT_TIMEOUT", gt=0)
     provider_read_timeout: float = Field(10.0, alias="PROVIDER_READ_TIMEOUT", gt=0)
-    event_bus_name: str = Field("default", alias="EVENT_BUS_NAME")
 
     @model_validator(mode="after")
     def _second_parameter(self) -> DispatcherConfig:
@@ -75,6 +74,15 @@ class PollerConfig(DispatcherConfig):
     poll_concurrency: int = Field(32, alias="POLL_CONCURRENCY", ge=1)
     poll_page_size: int = Field(200, alias="POLL_PAGE_SIZE", ge=1)
     report_expiry_hours: float = Field(72.0, alias="REPORT_EXPIRY_HOURS", gt=0)
+
+
+class OutboxConfig(BaseModel):
+    """The outbox function needs only the bus: its records come in the stream's images."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=False)
+
+    # template.yaml's EventBusName pattern: a bus name in this account.
+    event_bus_name: str = Field("default", alias="EVENT_BUS_NAME", pattern=r"^[A-Za-z0-9._\-/]{1,256}$")
 
 
 def read[M: BaseModel](model: type[M], env: Mapping[str, str]) -> M:

@@ -49,10 +49,12 @@ def app() -> App:
 def _count(outcome: Outcome, asked: str, channels: m.ChannelCounts) -> None:
     if outcome.kind == "conflict":  # a duplicate too: Duplicate counts them all
         metrics.add_metric(name=m.DUPLICATE, unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name=m.DISPATCH_TOTALS.get(outcome.kind, m.OTHER), unit=MetricUnit.Count, value=1)
+    # Terminal outcomes are counted by the outbox function from the table's stream, so a dispatcher
+    # that dies right after its write loses none of them; "sent" is not one.
+    if outcome.kind not in m.DISPATCH_OUTCOMES:
+        metrics.add_metric(name=m.DISPATCH_TOTALS.get(outcome.kind, m.OTHER), unit=MetricUnit.Count, value=1)
     if outcome.latency_ms is not None:
         metrics.add_metric(name=m.PROVIDER_LATENCY, unit=MetricUnit.Milliseconds, value=outcome.latency_ms)
-    # Terminal outcomes are counted per channel as they are published (Wiring.events); "sent" is not one.
     if outcome.kind == "sent" and outcome.channel_used:
         channels.add(m.SENT, outcome.channel_used)
         if asked == "alimtalk" and outcome.channel_used != "alimtalk":

@@ -2,7 +2,7 @@
 per container.
 
 A module of its own beside wiring.py: it reuses the dispatcher's configuration (table, provider,
-secrets, bus) through Wiring, and only adds what the poller needs: its own pools, sized to its own
+secrets) through Wiring, and only adds what the poller needs: its own pools, sized to its own
 concurrency, so its threads never wait for (or discard) a connection.
 """
 
@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..aws.dynamo import DynamoRecords
-from ..aws.eventbridge import EventBridgePublisher
-from ..metrics import CountingEvents
 from ..ports import ProviderParts
 from ..usecases.poll import Poller, PollSettings
 from .config import PollerConfig, read
@@ -51,15 +49,9 @@ class PollerWiring:
     def records(self) -> DynamoRecords:
         return DynamoRecords(self.base.client("dynamodb", self.settings.concurrency), self.base.table_name)
 
-    @cached_property
-    def events(self) -> CountingEvents:
-        publisher = EventBridgePublisher(self.base.client("events", self.settings.concurrency), self.base.event_bus)
-        return CountingEvents(publisher, self.base.channel_counts)
-
     def poller(self) -> Poller:
         return Poller(
             records=self.records,
             reports=self.provider.reports,
-            events=self.events,
             settings=self.settings,
         )

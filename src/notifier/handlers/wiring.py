@@ -9,9 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..aws.dynamo import DynamoRecords
-from ..aws.eventbridge import EventBridgePublisher
 from ..aws.ssm import SsmSecrets
-from ..metrics import ChannelCounts, CountingEvents
+from ..metrics import ChannelCounts
 from ..observability import register_secret
 from ..ports import ProviderConnection, ProviderParts
 from ..usecases.dispatch import Dispatcher, Settings
@@ -48,7 +47,6 @@ class Wiring:
     concurrency: int
     connect_timeout: float
     read_timeout: float
-    event_bus: str = "default"
     solapi_pf_id: str = ""
 
     @classmethod
@@ -74,7 +72,6 @@ class Wiring:
             concurrency=c.send_concurrency,
             connect_timeout=c.provider_connect_timeout,
             read_timeout=c.provider_read_timeout,
-            event_bus=c.event_bus_name,
         )
 
     @property
@@ -130,10 +127,6 @@ class Wiring:
         """Per-channel metrics of the current invocation; the handler flushes them at its end."""
         return ChannelCounts()
 
-    @cached_property
-    def events(self) -> CountingEvents:
-        return CountingEvents(EventBridgePublisher(self.client("events"), self.event_bus), self.channel_counts)
-
     def dispatcher(self) -> Dispatcher:
         attachments = None
         if self.settings.attachment_bucket:
@@ -145,7 +138,6 @@ class Wiring:
             provider=self.provider.messaging,
             settings=self.settings,
             attachments=attachments,
-            events=self.events,
             alimtalk=self.provider.alimtalk,
             templates=self.provider.templates,
         )

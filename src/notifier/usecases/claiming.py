@@ -22,7 +22,6 @@ from ..domain.timefmt import iso_utc
 from ..ports import RecordStore
 from .dispatching import Inbound, Outcome, Settings
 from .duplicates import conflict, duplicate
-from .publishing import Publisher
 
 log = logging.getLogger("notifier.dispatch")
 
@@ -47,12 +46,9 @@ class Claimed:
 
 
 class Claims:
-    def __init__(
-        self, records: RecordStore, settings: Settings, publisher: Publisher, new_token: Callable[[], str]
-    ) -> None:
+    def __init__(self, records: RecordStore, settings: Settings, new_token: Callable[[], str]) -> None:
         self.records = records
         self.settings = settings
-        self.publisher = publisher
         self.new_token = new_token
 
     def claim(self, event: Event, p: Plan, m: Inbound, now: float, fp: str) -> Claimed | Outcome:
@@ -127,6 +123,5 @@ class Claims:
             record_id, rec.abandon(claim_token=existing.get("claim_token"), reason=reason, now=iso_utc(now))
         ):
             log.error("unknown outcome", extra={"record_id": record_id, "reason": reason})
-            self.publisher.publish_current(record_id)
             return Outcome("ack", "unknown", record_id, Status.UNKNOWN.value, reason)
         return duplicate(record_id, self.records.get(record_id) or existing)

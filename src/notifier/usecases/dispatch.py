@@ -6,7 +6,8 @@ The record is the claim: it is written before the provider call (claiming.py), s
 concurrent duplicate finds it and does not send. Its parts, one idea each: parsing.py (body to event,
 or the rejection), rejection.py, claiming.py (claim and lease) with duplicates.py, mms.py (image
 limits), alimtalk_route.py (template check, provider and app-side fallback), settling.py (the
-provider's result to the record), publishing.py (terminal events). This file routes between them.
+provider's result to the record). This file routes between them. Outcomes reach the application from
+the table's stream (usecases/outbox.py), not from here: the record is the outbox.
 
 No boto3, no urllib3: the store, the provider and the attachment store come in through ports.
 """
@@ -34,7 +35,6 @@ from ..ports import (
     RecordStore,
     SendResult,
     TemplateSource,
-    TerminalEvents,
     TextMessage,
 )
 from . import mms
@@ -42,7 +42,6 @@ from .alimtalk_route import AlimTalkRoute
 from .claiming import Claimed, Claims
 from .dispatching import Inbound, Outcome, Send, Settings, Step, per_message
 from .parsing import Rejection, parse
-from .publishing import Publisher
 from .rejection import Rejecter
 from .settling import Settler
 
@@ -59,7 +58,6 @@ class Dispatcher:
         provider: MessagingProvider,
         settings: Settings,
         attachments: AttachmentStore | None = None,
-        events: TerminalEvents | None = None,
         alimtalk: AlimTalkProvider | None = None,
         templates: TemplateSource | None = None,
         clock: Callable[[], float] = time.time,
@@ -68,7 +66,6 @@ class Dispatcher:
         self.provider = provider
         self.settings = settings
         self.attachments = attachments
-        self.events = events
         self.alimtalk = alimtalk
         self.templates = templates
         self.clock = clock
@@ -83,10 +80,9 @@ class Dispatcher:
     def records(self, store: RecordStore) -> None:
         # The benchmark swaps the store of a live dispatcher; every part must then use the new one.
         self._records = store
-        self.publisher = Publisher(store, self.events)
-        self.rejecter = Rejecter(store, self.settings, self.publisher)
-        self.claims = Claims(store, self.settings, self.publisher, self.new_token)
-        self.settler = Settler(store, self.settings, self.publisher, self.clock)
+        self.rejecter = Rejecter(store, self.settings)
+        self.claims = Claims(store, self.settings, self.new_token)
+        self.settler = Settler(store, self.settings, self.clock)
         self.alimtalk_route = None
         if self.alimtalk is not None and self.templates is not None:
             self.alimtalk_route = AlimTalkRoute(

@@ -4,14 +4,14 @@ reports concurrently, and writes what it learned.
 Only records in `sent` carry `poll_shard` / `next_poll_at`, the keys of the sparse index `pending`,
 so a tick reads the pending work and never the table. Every write is conditional on the record
 still being `sent` with the same provider message id, so two overlapping ticks (a slow tick and the next one, a
-retried invocation) cannot both settle a record: exactly one wins the terminal transition, and
-only the winner publishes its event. A reschedule is conditional on the `next_poll_at` it read
+retried invocation) cannot both settle a record: exactly one wins the terminal transition (and the outbox function
+publishes it from the table's stream). A reschedule is conditional on the `next_poll_at` it read
 too, so overlapping ticks do not back a record off twice.
 
 The tick stops taking new work while enough time is left to finish what is in flight (the
 provider's time-outs included) and leaves the rest for the next tick.
 
-No boto3, no urllib3: the store, the report API and the event bus come in through notifier.ports.
+No boto3, no urllib3: the store and the report API come in through notifier.ports.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from ..domain import reports
 from ..domain.reports import Final, NoReport, Pending
 from ..domain.status import Status
 from ..domain.timefmt import iso_utc
-from ..ports import PendingRecords, ReportSource, TerminalEvents
+from ..ports import PendingRecords, ReportSource
 
 log = logging.getLogger("notifier.poller")
 
@@ -82,13 +82,11 @@ class Poller:
         *,
         records: PendingRecords,
         reports: ReportSource,
-        events: TerminalEvents | None,
         settings: PollSettings | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.records = records
         self.reports = reports
-        self.events = events
         self.settings = settings or PollSettings()
         self.clock = clock
 
@@ -202,13 +200,6 @@ class Poller:
                 result.raced += 1
             log.info("already settled by another tick", extra={"record_id": rid})
             return False
-        if self.events is not None:
-            # The record as it now stands, without reading it back: the write above was conditional
-            # on the state this item was read in.
-            merged = {**item, **change.set}
-            record = {k: v for k, v in merged.items() if v is not None and k not in change.remove}
-            record["polls"] = int(item.get("polls") or 0) + 1
-            self.events.publish(record)
         return True
 
     def _reschedule(

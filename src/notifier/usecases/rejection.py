@@ -1,4 +1,4 @@
-"""Rejections: recorded with a clear reason, published, never retried."""
+"""Rejections: recorded with a clear reason, never retried."""
 
 from __future__ import annotations
 
@@ -15,16 +15,14 @@ from .claiming import describe
 from .dispatching import Inbound, Outcome, Settings
 from .duplicates import conflict, duplicate
 from .parsing import Rejection
-from .publishing import Publisher
 
 log = logging.getLogger("notifier.dispatch")
 
 
 class Rejecter:
-    def __init__(self, records: RecordStore, settings: Settings, publisher: Publisher) -> None:
+    def __init__(self, records: RecordStore, settings: Settings) -> None:
         self.records = records
         self.settings = settings
-        self.publisher = publisher
 
     def reject(self, r: Rejection, m: Inbound, now: float) -> Outcome:
         # The reason may quote the producer's keys and values: bounded, and no whole phone number, since
@@ -52,5 +50,4 @@ class Rejecter:
         if existing is not None:
             return conflict(r.record_id, existing, r.fingerprint, m) or duplicate(r.record_id, existing)
         log.warning("rejected", extra={"record_id": r.record_id, "reason": reason})
-        self.publisher.publish(item)
         return Outcome("ack", "rejected", r.record_id, Status.REJECTED.value, reason)

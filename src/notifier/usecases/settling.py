@@ -17,18 +17,14 @@ from ..domain.status import Status
 from ..domain.timefmt import iso_utc
 from ..ports import RecordStore, SendResult
 from .dispatching import Inbound, Outcome, Settings
-from .publishing import Publisher
 
 log = logging.getLogger("notifier.dispatch")
 
 
 class Settler:
-    def __init__(
-        self, records: RecordStore, settings: Settings, publisher: Publisher, clock: Callable[[], float]
-    ) -> None:
+    def __init__(self, records: RecordStore, settings: Settings, clock: Callable[[], float]) -> None:
         self.records = records
         self.settings = settings
-        self.publisher = publisher
         self.clock = clock
 
     def settle(
@@ -55,7 +51,6 @@ class Settler:
                 rid, settle(Status.SENT, reason, provider=provider, message_id=result.message_id, extra=extra)
             )
             log.info("test send accepted", extra={"record_id": rid, "message_id": result.message_id})
-            self.publisher.publish_current(rid)  # its final word: a test send is never polled
             return Outcome("ack", "sent", rid, Status.SENT.value, reason, p.channel_used, latency)
         if result.verdict == "accepted":
             first_poll = max(now, p.send_at_epoch or 0) + self.settings.first_poll_after_s
@@ -98,5 +93,3 @@ class Settler:
     def finish(self, rid: str, change: rec.Change) -> None:
         if not self.records.apply(rid, change):
             log.error("claim lost before settling", extra={"record_id": rid, "status": change.set.get("status")})
-        else:
-            self.publisher.publish_current(rid)
