@@ -174,7 +174,8 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
             **os.environ,
             # So the shortened invocation still has time for a whole provider call (time_needed_ms).
             "PROVIDER_CONNECT_TIMEOUT": "1",
-            "PROVIDER_READ_TIMEOUT": str(max(1.0, args.invocation_s - 4)),
+            # (1 + read + 2 s); the rest of the invocation is for a cold start's SSM read and clients.
+            "PROVIDER_READ_TIMEOUT": str(max(1.0, args.invocation_s - 6)),
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
         published = bodies(run, args.events, rng, ATTACHMENT_BUCKET)
@@ -253,8 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=50, help="the sandbox's latency per request")
     parser.add_argument("--min-gap-s", type=float, default=0.2, help="shortest wait between kills")
     parser.add_argument("--max-gap-s", type=float, default=1.5, help="longest wait between kills")
-    parser.add_argument("--invocation-s", type=float, default=6, help="each invocation's time-out (the lease)")
-    parser.add_argument("--visibility-s", type=int, default=8, help="the queue's visibility timeout")
+    parser.add_argument("--invocation-s", type=float, default=10, help="each invocation's time-out (the lease)")
+    parser.add_argument("--visibility-s", type=int, default=12, help="the queue's visibility timeout")
     parser.add_argument("--settle-timeout-s", type=float, default=180)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--worker", help=argparse.SUPPRESS)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Sequence
 from typing import Any
 
 from notifier.domain.record import Change
@@ -33,38 +32,23 @@ class InMemoryRecords:
 
     def apply(self, record_id: str, change: Change) -> bool:
         with self.lock:
-            if not self._holds(record_id, change):
+            item = self.items.get(record_id)
+            if item is None:
                 return False
-            self._write(record_id, change)
-            return True
-
-    def apply_together(self, changes: Sequence[tuple[str, Change]]) -> list[bool]:
-        with self.lock:
-            held = [self._holds(rid, c) for rid, c in changes]
-            if all(held):
-                for rid, c in changes:
-                    self._write(rid, c)
-            return held
-
-    def _holds(self, record_id: str, change: Change) -> bool:
-        item = self.items.get(record_id)
-        if item is None:
-            return False
-        if any(item.get(k) != v for k, v in change.expect.items()):
-            return False
-        return not any(k in item for k in change.expect_absent)
-
-    def _write(self, record_id: str, change: Change) -> None:
-        item = self.items[record_id]
-        for k, v in change.set.items():
-            if v is None:
+            if any(item.get(k) != v for k, v in change.expect.items()):
+                return False
+            if any(k in item for k in change.expect_absent):
+                return False
+            for k, v in change.set.items():
+                if v is None:
+                    item.pop(k, None)
+                else:
+                    item[k] = copy.deepcopy(v)
+            for k in change.remove:
                 item.pop(k, None)
-            else:
-                item[k] = copy.deepcopy(v)
-        for k in change.remove:
-            item.pop(k, None)
-        for k, v in change.add.items():
-            item[k] = item.get(k, 0) + v
+            for k, v in change.add.items():
+                item[k] = item.get(k, 0) + v
+            return True
 
     def due(self, shard: str, now: int, limit: int, cursor: Any = None) -> DuePage:
         """The DynamoDB adapter's query of the sparse index `pending`: items carrying poll_shard ==

@@ -85,12 +85,6 @@ class RecordStore(RecordUpdates, Protocol):
 
     def create(self, item: dict[str, Any]) -> dict[str, Any] | None: ...
 
-    def apply_together(self, changes: Sequence[tuple[str, Change]]) -> list[bool]:
-        """Changes of several records as one atomic write: all of them, or none when any condition
-        does not hold; the answer says, per change, whether its condition held. Raises when the write
-        failed for another reason (a conflicting write in flight, a throttle)."""
-        ...
-
     def get(self, record_id: str) -> dict[str, Any] | None: ...
 
 

@@ -42,11 +42,6 @@ class Records(InMemoryRecords):
         self._maybe_die(("apply", record_id, change))
         return super().apply(record_id, change)
 
-    def apply_together(self, changes):
-        for record_id, change in changes:
-            self._maybe_die(("apply", record_id, change))
-        return super().apply_together(changes)
-
 
 def marking(what) -> bool:
     return what[0] == "apply" and "dispatched_at" in what[2].set and what[2].set["dispatched_at"] is not None
@@ -236,44 +231,14 @@ def test_a_refused_alimtalk_then_a_stop_before_the_fallback_sms_is_taken_over_wi
     assert records.get("akt-1")["channel_used"] in ("sms", "lms")
 
 
-def test_the_marks_of_a_batch_are_one_write_and_a_lost_claim_does_not_hold_back_the_others():
-    # Given a store counting its atomic writes
-    class Counting(Records):
-        def __init__(self) -> None:
-            super().__init__()
-            self.writes: list[list[str]] = []
-
-        def apply_together(self, changes):
-            self.writes.append([rid for rid, _ in changes])
-            return super().apply_together(changes)
-
-    records = Counting()
-    d, _, provider, clock = make(records=records)
-    # When a batch of three is dispatched, one of whose claims another delivery takes first
-    ids = ["a", "b", "c"]
-    orig = records.apply_together
-
-    def steal_b(changes):
-        if len(records.writes) == 0:
-            with records.lock:
-                records.items["b"]["claim_token"] = "someone-else"
-        return orig(changes)
-
-    records.apply_together = steal_b
-    outcomes = d.handle_batch([msg(event(id=i), message_id=f"m-{i}", clock=clock) for i in ids])
-    # Then the marks went in one write, retried without the lost claim, and only a and c were sent
-    assert records.writes == [["a", "b", "c"], ["a", "c"]]
-    assert [o.kind for o in outcomes] == ["sent", "duplicate", "sent"]
-    assert len(provider.sent) == 2
-
-
 def test_a_claim_taken_by_another_delivery_before_the_mark_is_not_sent():
     # Given a store where another delivery takes the claim just before ours is marked
     class Stolen(Records):
-        def apply_together(self, changes):
-            with self.lock:
-                self.items[changes[0][0]]["claim_token"] = "someone-else"
-            return super().apply_together(changes)
+        def apply(self, record_id, change):
+            if "dispatched_at" in change.set:
+                with self.lock:
+                    self.items[record_id]["claim_token"] = "someone-else"
+            return super().apply(record_id, change)
 
     d, records, provider, clock = make(records=Stolen())
     # When the message is dispatched

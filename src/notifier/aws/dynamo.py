@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +13,6 @@ from ..ports import DuePage
 
 _ser = TypeSerializer()
 _des = TypeDeserializer()
-TRANSACTION_MAX = 100  # items in one TransactWriteItems
 
 
 def _to_ddb(value: Any) -> Any:
@@ -51,7 +50,6 @@ class DynamoRecords:
         self._client = client
         self._table = table_name
         self._conditional_failed = client.exceptions.ConditionalCheckFailedException
-        self._transaction_canceled = client.exceptions.TransactionCanceledException
 
     def create(self, item: Mapping[str, Any]) -> dict[str, Any] | None:
         """Write the item if no record has its id; otherwise return the record that is there."""
@@ -75,27 +73,47 @@ class DynamoRecords:
     def apply(self, record_id: str, change: Change) -> bool:
         """Apply the change only if every `expect` attribute has its value and every
         `expect_absent` attribute is missing. False when that condition did not hold."""
+        set_, remove, add, expect = change.set, change.remove, change.add, change.expect
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+
+        def name(attr: str) -> str:
+            key = f"#n{len(names)}"
+            names[key] = attr
+            return key
+
+        def value(v: Any) -> str:
+            key = f":v{len(values)}"
+            values[key] = _ser.serialize(_to_ddb(v))
+            return key
+
+        sets = [f"{name(k)} = {value(v)}" for k, v in set_.items() if v is not None]
+        removes = [name(k) for k in remove] + [name(k) for k, v in set_.items() if v is None]
+        adds = [f"{name(k)} {value(v)}" for k, v in (add or {}).items()]
+        expr = []
+        if sets:
+            expr.append("SET " + ", ".join(sets))
+        if removes:
+            expr.append("REMOVE " + ", ".join(removes))
+        if adds:
+            expr.append("ADD " + ", ".join(adds))
+        conds = ["attribute_exists(id)"]
+        conds += [f"{name(k)} = {value(v)}" for k, v in (expect or {}).items()]
+        conds += [f"attribute_not_exists({name(k)})" for k in change.expect_absent]
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"id": {"S": record_id}},
+            "UpdateExpression": " ".join(expr),
+            "ConditionExpression": " AND ".join(conds),
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
         try:
-            self._client.update_item(TableName=self._table, **_update(record_id, change))
+            self._client.update_item(**kwargs)
             return True
         except self._conditional_failed:
             return False
-
-    def apply_together(self, changes: Sequence[tuple[str, Change]]) -> list[bool]:
-        """One TransactWriteItems per TRANSACTION_MAX changes (DynamoDB's limit), each all or nothing."""
-        held: list[bool] = []
-        for i in range(0, len(changes), TRANSACTION_MAX):
-            chunk = changes[i : i + TRANSACTION_MAX]
-            items = [{"Update": {"TableName": self._table, **_update(rid, c)}} for rid, c in chunk]
-            try:
-                self._client.transact_write_items(TransactItems=items)
-                held += [True] * len(chunk)
-            except self._transaction_canceled as exc:
-                codes = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-                if len(codes) != len(chunk) or any(c not in ("None", "ConditionalCheckFailed") for c in codes):
-                    raise  # not a lost race: a conflicting write or a throttle, the caller retries later
-                held += [c != "ConditionalCheckFailed" for c in codes]
-        return held
 
     # -- the report poller ------------------------------------------------------------------------
 
@@ -114,43 +132,3 @@ class DynamoRecords:
         resp = self._client.query(**kwargs)
         items = [deserialize(i) for i in resp.get("Items", [])]
         return DuePage(items, int(resp.get("ScannedCount", len(items))), resp.get("LastEvaluatedKey"))
-
-
-def _update(record_id: str, change: Change) -> dict[str, Any]:
-    """An UpdateItem's key, update and condition for a Change (without its table)."""
-    set_, remove, add, expect = change.set, change.remove, change.add, change.expect
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-
-    def name(attr: str) -> str:
-        key = f"#n{len(names)}"
-        names[key] = attr
-        return key
-
-    def value(v: Any) -> str:
-        key = f":v{len(values)}"
-        values[key] = _ser.serialize(_to_ddb(v))
-        return key
-
-    sets = [f"{name(k)} = {value(v)}" for k, v in set_.items() if v is not None]
-    removes = [name(k) for k in remove] + [name(k) for k, v in set_.items() if v is None]
-    adds = [f"{name(k)} {value(v)}" for k, v in (add or {}).items()]
-    expr = []
-    if sets:
-        expr.append("SET " + ", ".join(sets))
-    if removes:
-        expr.append("REMOVE " + ", ".join(removes))
-    if adds:
-        expr.append("ADD " + ", ".join(adds))
-    conds = ["attribute_exists(id)"]
-    conds += [f"{name(k)} = {value(v)}" for k, v in (expect or {}).items()]
-    conds += [f"attribute_not_exists({name(k)})" for k in change.expect_absent]
-    kwargs: dict[str, Any] = {
-        "Key": {"id": {"S": record_id}},
-        "UpdateExpression": " ".join(expr),
-        "ConditionExpression": " AND ".join(conds),
-        "ExpressionAttributeNames": names,
-    }
-    if values:
-        kwargs["ExpressionAttributeValues"] = values
-    return kwargs

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,24 +155,13 @@ class Claims:
             return Outcome("ack", "unknown", record_id, Status.UNKNOWN.value, reason)
         return duplicate(record_id, self.records.get(record_id) or existing)
 
-    def mark(self, claims: Sequence[tuple[str, str]]) -> list[Outcome | None]:
-        """The dispatch marks of a batch's claims (record id, token), right before their requests go out,
-        in one atomic write: a kill leaves all of them marked or none. Per claim, None when marked, or
-        the outcome that ends it when the claim is no longer ours (nothing is sent then)."""
-        change = rec.dispatch
-        now = iso_utc(self.clock())
-        out: list[Outcome | None] = [None] * len(claims)
-        pending = list(range(len(claims)))
-        while pending:
-            held = self.records.apply_together([(claims[i][0], change(token=claims[i][1], now=now)) for i in pending])
-            if all(held):
-                break
-            for i in (i for i, ok in zip(pending, held, strict=True) if not ok):
-                rid = claims[i][0]
-                log.error("claim lost before the send", extra={"record_id": rid})
-                out[i] = duplicate(rid, self.records.get(rid) or {"status": ""})
-            pending = [i for i, ok in zip(pending, held, strict=True) if ok]
-        return out
+    def mark(self, record_id: str, token: str) -> Outcome | None:
+        """The dispatch mark, right before the claimed request goes out; the outcome that ends it
+        instead when the claim is no longer ours (nothing is sent then)."""
+        if self.records.apply(record_id, rec.dispatch(token=token, now=iso_utc(self.clock()))):
+            return None
+        log.error("claim lost before the send", extra={"record_id": record_id})
+        return duplicate(record_id, self.records.get(record_id) or {"status": ""})
 
     def finished(self, record_id: str) -> bool:
         """Whether the record is done with sending for good: no claim of this id can succeed, so a

@@ -109,23 +109,19 @@ class Dispatcher:
 
     def handle_batch(self, ms: Sequence[Inbound], pool: Executor | None = None) -> list[Outcome | Exception]:
         """A batch in phases: every message prepared up to "ready to send" (parsed, checked, built,
-        then claimed); then the dispatch marks of all the ready claims, one atomic write, and one
-        provider call per kind for the marked ones; then each settled from its own result. The app-side fallback SMS of
+        then claimed); then the dispatch mark on each ready claim and one provider call per kind for
+        all the marked ones; then each settled from its own result. The app-side fallback SMS of
         refused AlimTalks is one more round of the last three.
 
         One answer per message, in order: its outcome, or the error it raised (the handler reports
-        that message as a batch item failure; once its lease is over, its claim, if any, is taken over
-        by the redelivery when it has no dispatch mark, and ends `unknown` when it has one).
+        that message as a batch item failure; its claim, if any, ends `unknown` once its lease is over).
         `pool` runs the per-message work and the calls of different kinds concurrently."""
         steps: list[Step | Exception] = _each(pool, self._prepare, ms)
         while ready := [(i, s) for i, s in enumerate(steps) if isinstance(s, Send)]:
-            try:
-                marks: list[Outcome | Exception | None] = list(
-                    self.claims.mark([(s.record_id, s.token) for _, s in ready])
-                )
-            except Exception as exc:  # not written: each is retried, and its claim taken over after its lease
-                log.error("dispatch marks not written", extra={"record_ids": [s.record_id for _, s in ready]})
-                marks = [exc] * len(ready)
+            # Concurrent single UpdateItems rather than one TransactWriteItems: one write unit each instead
+            # of two, a lost claim does not cancel the others, and the window a transaction would close
+            # (a stop with some of the batch marked) is one DynamoDB round trip. Unmarked: not sent.
+            marks = _each(pool, lambda s: self.claims.mark(s.record_id, s.token), [s for _, s in ready])
             sends = []
             for (i, s), marked in zip(ready, marks, strict=True):
                 if marked is None:
