@@ -87,7 +87,12 @@ def worker(source: dict[str, Any]) -> None:
     events = SqsEventSource(sqs, handler, **source)
     print("ready", flush=True)
     while True:
-        if not events.poll_once().received:
+        try:
+            received = events.poll_once().received
+        except Exception as exc:  # a failed SQS call (moto answers 500 at times): Lambda's poller goes on too
+            print(f"poll failed: {exc!r}", file=sys.stderr, flush=True)
+            received = []
+        if not received:
             time.sleep(0.05)
 
 
