@@ -246,3 +246,68 @@ def test_a_claim_taken_by_another_delivery_before_the_mark_is_not_sent():
     # Then nothing is sent: the claim is no longer ours
     assert out.kind == "duplicate" and provider.sent == []
     assert json.dumps(records.get("order-1-shipped")["claim_token"]) == '"someone-else"'
+
+
+# ------------------------------------------------------------------ the last delivery: the poller sweeps
+
+
+class NoReports:
+    def fetch(self, record):
+        raise AssertionError(f"a claim has no report to ask for: {record['id']}")
+
+
+def sweep(records, clock) -> object:
+    from notifier.usecases.poll import Poller
+
+    return Poller(records=records, reports=NoReports(), events=None, clock=clock).tick(lambda: 300.0)
+
+
+def test_a_stop_before_the_mark_on_the_last_delivery_is_swept_to_failed_and_a_redrive_sends_it():
+    # Given a dispatcher that dies marking the claim it made on the message's last delivery
+    d, records, provider, clock = make(records=Records(when=marking), max_receive=3)
+    with pytest.raises(Died):
+        d.handle(msg(event(), clock=clock, receive_count=3))
+    # When the poller ticks after the claim's lease (no redelivery will come: the message is in the DLQ)
+    clock.advance(31 + 60)
+    tick = sweep(records, clock)
+    # Then the record is failed and dead-lettered, with nothing sent, and out of the poller's index
+    r = records.get("order-1-shipped")
+    assert tick.failed == 1 and provider.sent == []
+    assert r["status"] == "failed" and r["dead_lettered"] is True and "the dead-letter queue" in r["reason"]
+    assert "poll_shard" not in r and "claim_token" not in r
+    # And a redrive from the DLQ claims it again and sends it, once
+    out = d.handle(msg(event(), message_id="m-redriven", clock=clock, receive_count=1))
+    assert out.kind == "sent" and len(provider.sent) == 1
+
+
+def test_a_stop_after_the_mark_on_the_last_delivery_is_swept_to_unknown_and_never_sent_again():
+    # Given a dispatcher that dies inside the provider call of its message's last delivery
+    def die(_):
+        raise Died()
+
+    d, records, provider, clock = make(provider=ScriptedProvider(accepted(), on_send=die), max_receive=3)
+    with pytest.raises(Died):
+        d.handle(msg(event(), clock=clock, receive_count=3))
+    # When the poller ticks after the lease
+    clock.advance(31 + 60)
+    tick = sweep(records, clock)
+    # Then the request may have left: unknown, and a redrive only finds the duplicate
+    r = records.get("order-1-shipped")
+    assert tick.unknown == 1 and r["status"] == "unknown" and "poll_shard" not in r
+    again = d.handle(msg(event(), message_id="m-redriven", clock=clock, receive_count=1))
+    assert again.kind == "duplicate"
+
+
+def test_a_claim_of_an_earlier_delivery_is_not_in_the_poller_index_and_a_settled_one_leaves_it():
+    # Given a first delivery that dies before its mark, and a last delivery that sends
+    d, records, provider, clock = make(records=Records(when=marking), max_receive=3)
+    with pytest.raises(Died):
+        d.handle(msg(event(), clock=clock, receive_count=1))
+    # Then the first claim is left to the redelivery, not to the poller
+    assert "poll_shard" not in records.get("order-1-shipped")
+    clock.advance(31)
+    # When its last delivery takes it over and the provider accepts
+    out = d.handle(msg(event(), clock=clock, receive_count=3))
+    # Then it is sent and indexed for its report only (next_poll_at a minute after the send)
+    r = records.get("order-1-shipped")
+    assert out.kind == "sent" and r["next_poll_at"] == int(clock.now) + 60

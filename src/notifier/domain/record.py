@@ -25,7 +25,9 @@ CLAIM_ATTRS = ("claim_token", "lease_until", "marks_dispatch")
 # Written under the claim right before the request goes out: a claim whose owner vanished without it
 # surely never reached the provider, so it is taken over and sent, not called `unknown`.
 DISPATCH_MARK = "dispatched_at"
-INDEX_ATTRS = ("poll_shard", "next_poll_at")  # the sparse index `pending`: only `sent` items carry them
+# The sparse index `pending`: `sent` items carry them, and a claim made on its message's last delivery
+# (the poller sweeps it if its owner stops, since no redelivery will come).
+INDEX_ATTRS = ("poll_shard", "next_poll_at")
 SMS_FALLBACK_PHASE = "sms_fallback"  # the AlimTalk was refused: only the fallback SMS remains to send
 # API Store called the provider's message id `cmid`; its records keep that name beside
 # provider_message_id, since the EventBridge detail and the operators' tools document it.
@@ -158,6 +160,7 @@ def claim(
     receive_count: int,
     now: str,
     from_token: str | None = None,
+    sweep_at: tuple[str, int] | None = None,
 ) -> Change:
     """Take an existing record to send it: a claim released by an earlier attempt (`sending`, no
     claim token), the claim `from_token` of a dispatcher that stopped before its request could leave
@@ -173,6 +176,8 @@ def claim(
         "marks_dispatch": True,
         DISPATCH_MARK: None,
     }
+    if sweep_at is not None:  # the message's last delivery: the poller sweeps the claim if its owner stops
+        taken.update(poll_shard=sweep_at[0], next_poll_at=sweep_at[1])
     if src == Status.FAILED:
         return Change(
             set={**taken, "status": Status.SENDING.value, "dead_lettered": None, "reason": None},
@@ -205,7 +210,7 @@ def release(*, token: str, code: str, last_error: str, now: str, extra: Mapping[
     _checked(Status.SENDING, Status.SENDING)
     changes = {"provider_code": code, "updated_at": now, **(extra or {}), "last_error": last_error}
     _known(changes)
-    return Change(set=changes, remove=(*CLAIM_ATTRS, DISPATCH_MARK), expect={"claim_token": token})
+    return Change(set=changes, remove=(*CLAIM_ATTRS, *INDEX_ATTRS, DISPATCH_MARK), expect={"claim_token": token})
 
 
 def fall_back(*, token: str, code: str, reason: str, record_reason: str, now: str) -> Change:
@@ -253,7 +258,9 @@ def settle(
     else:
         changes.update(reason=reason, last_error=reason)
     _known(changes)
-    return Change(set=changes, remove=CLAIM_ATTRS, expect={"claim_token": token})
+    # A last delivery's claim sits in the index for the sweep: out of it unless polled from now on.
+    remove = CLAIM_ATTRS if "next_poll_at" in changes else (*CLAIM_ATTRS, *INDEX_ATTRS)
+    return Change(set=changes, remove=remove, expect={"claim_token": token})
 
 
 def abandon(*, claim_token: Any, dispatched_at: Any, reason: str, now: str) -> Change:
@@ -262,12 +269,26 @@ def abandon(*, claim_token: Any, dispatched_at: Any, reason: str, now: str) -> C
     _checked(Status.SENDING, Status.UNKNOWN)
     return Change(
         set={"status": Status.UNKNOWN.value, "reason": reason, "updated_at": now},
-        remove=CLAIM_ATTRS,
+        remove=(*CLAIM_ATTRS, *INDEX_ATTRS),
         expect={"status": Status.SENDING.value, "claim_token": claim_token}
         | ({DISPATCH_MARK: dispatched_at} if dispatched_at is not None else {}),
         # A claim of an older release has no mark, and none may appear on it since it was read.
         expect_absent=(DISPATCH_MARK,) if dispatched_at is None else (),
     )
+
+
+def give_up(*, claim_token: str, reason: str, now: str) -> Change:
+    """A claim made on its message's last delivery whose owner stopped before its request could leave
+    (no dispatch mark): nothing was sent and no redelivery will come (the message is in the DLQ), so
+    `failed` and dead_lettered, which a redrive from the DLQ claims again."""
+    _checked(Status.SENDING, Status.FAILED)
+    return Change(
+        set={"status": Status.FAILED.value, "dead_lettered": True, "reason": reason, "last_error": reason,
+             "updated_at": now},
+        remove=(*CLAIM_ATTRS, *INDEX_ATTRS),
+        expect={"status": Status.SENDING.value, "claim_token": claim_token, "marks_dispatch": True},
+        expect_absent=(DISPATCH_MARK,),
+    )  # fmt: skip
 
 
 def _still_sent(item: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:

@@ -21,6 +21,7 @@ from typing import Any
 from ..domain import record as rec
 from ..domain.event import Event
 from ..domain.plan import Plan
+from ..domain.reports import poll_shard
 from ..domain.status import Status
 from ..domain.timefmt import iso_utc
 from ..ports import RecordStore
@@ -29,6 +30,8 @@ from .duplicates import conflict, duplicate
 from .publishing import Publisher
 
 log = logging.getLogger("notifier.dispatch")
+
+SWEEP_AFTER_LEASE_S = 60  # past the lease (the Lambda's deadline) by more than any clock skew
 
 
 def describe(event: Event, p: Plan) -> dict[str, Any]:
@@ -84,6 +87,9 @@ class Claims:
             "marks_dispatch": True,
             **describe(event, p),
         }
+        sweep_at = self._sweep_at(event.id, m)
+        if sweep_at is not None:
+            item.update(poll_shard=sweep_at[0], next_poll_at=sweep_at[1])
         existing = self.records.create(rec.Record(**item).to_item())
         if existing is None:
             return Claimed(token, None)
@@ -110,6 +116,7 @@ class Claims:
                 receive_count=m.receive_count,
                 now=iso_utc(now),
                 from_token=from_token,
+                sweep_at=self._sweep_at(record_id, m),
             )
 
         if status == Status.SENDING and "claim_token" not in existing:
@@ -154,6 +161,13 @@ class Claims:
             self.publisher.publish_current(record_id)
             return Outcome("ack", "unknown", record_id, Status.UNKNOWN.value, reason)
         return duplicate(record_id, self.records.get(record_id) or existing)
+
+    def _sweep_at(self, record_id: str, m: Inbound) -> tuple[str, int] | None:
+        """On the message's last delivery no redelivery will judge a claim its owner left behind, so the
+        claim goes into the poller's index, due a while after its lease: the poller sweeps it then."""
+        if m.receive_count < self.settings.max_receive_count:
+            return None
+        return poll_shard(record_id, self.settings.poll_shards), math.ceil(m.lease_until) + SWEEP_AFTER_LEASE_S
 
     def mark(self, record_id: str, token: str) -> Outcome | None:
         """The dispatch mark, right before the claimed request goes out; the outcome that ends it
