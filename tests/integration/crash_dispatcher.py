@@ -26,6 +26,7 @@ READ_TIMEOUT_S = 4.0  # with a 1 s connect time-out, the handler claims only wit
 POINTS = {
     "after-first-claim": "a claim is written; the batch's other claims may not be",
     "before-mark": "every claim is written, no dispatch mark yet",
+    "before-mark-on-last-delivery": "the same, on the message's last delivery: no redelivery will come",
     "after-app-fallback-write": "the AlimTalk route chose the app's SMS (phase written), its send not marked yet",
     "after-provider-reply": "the provider accepted the texts; nothing settled (the request did leave)",
 }
@@ -51,7 +52,7 @@ class DyingRecords:
         return self.inner.get(record_id)  # type: ignore[no-any-return]
 
     def apply(self, record_id: str, change: Change) -> bool:
-        if self.point == "before-mark" and change.set.get(DISPATCH_MARK):
+        if self.point.startswith("before-mark") and change.set.get(DISPATCH_MARK):
             die()
         applied = self.inner.apply(record_id, change)
         if self.point == "after-app-fallback-write" and change.set.get("phase") == SMS_FALLBACK_PHASE:

@@ -39,7 +39,8 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = "님, 주문하신 상품이 발송되었습니다.\n배송 현황은 아래 버튼에서 확인하세요."  # template A1111 after #{name}
 COUPON = "님께만 드리는 특별 할인 쿠폰!"  # template R3333 (반려: not approved) after #{name}
-BEFORE_THE_SEND = ("after-first-claim", "before-mark", "after-app-fallback-write")
+BEFORE_THE_SEND = ("after-first-claim", "before-mark", "before-mark-on-last-delivery", "after-app-fallback-write")
+LAST = "before-mark-on-last-delivery"
 
 
 def batch(run: str, point: str) -> list[str]:
@@ -135,11 +136,16 @@ def crashed(request) -> dict[str, Any]:
             ids[point] = [json.loads(b)["id"] for b in bodies]
             stack.publish(bodies)
             messages = receive(stack, len(bodies))
-            held += messages
+            event = lambda_event(stack, messages)
+            if point == LAST:
+                for r in event["Records"]:
+                    r["attributes"]["ApproximateReceiveCount"] = stack.env["MAX_RECEIVE_COUNT"]
+            else:
+                held += messages
             # Given a dispatcher process that dies at this point of the batch
             proc = subprocess.run(
                 [sys.executable, "-m", "tests.integration.crash_dispatcher", point],
-                input=json.dumps(lambda_event(stack, messages)),
+                input=json.dumps(event),
                 env=env,
                 cwd=ROOT,
                 capture_output=True,
@@ -147,6 +153,11 @@ def crashed(request) -> dict[str, Any]:
                 timeout=120,
             )
             exits[point] = (proc.returncode, proc.stderr[-2000:])
+            if point == LAST:
+                # Its next receive would move it to the DLQ: SQS will not deliver it again.
+                sqs = stack.aws.client("sqs")
+                for m in messages:
+                    sqs.delete_message(QueueUrl=stack.queue_url, ReceiptHandle=m["ReceiptHandle"])
         # When the dead invocations' leases are over and SQS gives their messages back
         every = [rid for point_ids in ids.values() for rid in point_ids]
 
@@ -167,8 +178,16 @@ def crashed(request) -> dict[str, Any]:
             )
         stack.drain()
         stack.poll()
+        # The poller's tick a minute past the leases sweeps the last delivery's claims
+        stack.poll(clock=lambda: time.time() + 120)
+        swept = {rid: stack.record(rid) for rid in ids[LAST]}
+        accepted_when_swept = accepted_ids(stack, provider.name)
+        # and an operator redrives the DLQ: the same bodies, new messages
+        stack.publish(batch(run, LAST))
+        stack.drain()
         records = {rid: stack.record(rid) for rid in every}
-        return {"exits": exits, "ids": ids, "records": records, "accepted": accepted_ids(stack, provider.name)}
+        return {"exits": exits, "ids": ids, "records": records, "accepted": accepted_ids(stack, provider.name),
+                "swept": swept, "accepted_when_swept": accepted_when_swept}  # fmt: skip
     finally:
         stack.stop()
 
@@ -218,3 +237,11 @@ def test_a_kill_after_the_provider_replied_is_unknown_and_never_sent_again(crash
     # Then the texts the provider accepted, whose answer was never recorded, are unknown and sent once
     assert [records[rid]["status"] for rid in (sms, mms)] == ["unknown", "unknown"]
     assert [accepted.get(rid, 0) for rid in (sms, mms)] == [1, 1]
+
+
+def test_a_kill_before_the_mark_on_the_last_delivery_is_swept_failed_and_dead_lettered_without_a_send(crashed):
+    for rid in crashed["ids"][LAST]:
+        # Then the poller's sweep made it failed, for a redrive, and nothing had reached the provider
+        swept = crashed["swept"][rid]
+        assert (swept["status"], swept.get("dead_lettered")) == ("failed", True), swept
+        assert "poll_shard" not in swept and crashed["accepted_when_swept"].get(rid, 0) == 0
