@@ -79,10 +79,12 @@ def worker(source: dict[str, Any]) -> None:
     """One dispatcher "container": the real handler behind the event source, until killed."""
     import boto3
 
-    from notifier.handlers.dispatcher import handler
+    from notifier.handlers.dispatcher import app, handler
 
     from .esm import SqsEventSource
 
+    # The container's cold start (clients, SSM) before "ready", so the killer's clock runs over work.
+    app().wiring.warm_up()
     sqs = boto3.client("sqs")
     events = SqsEventSource(sqs, handler, **source)
     print("ready", flush=True)
@@ -242,6 +244,8 @@ def figures(stack: Any, published: list[str], kills: int, elapsed: float, args: 
         "unknown": len(unknown),
         "unknown_never_sent": len(never_sent),
         "unknown_never_sent_share": round(len(never_sent) / len(unknown), 2) if unknown else None,
+        # Claims whose owner died before the mark, taken over and sent by a later delivery.
+        "taken_over": sum(1 for r in records.values() if int(r.get("attempts") or 0) > 1 and r["status"] != "unknown"),
         "still_sending": sorted(rid for rid, r in records.items() if r["status"] == "sending"),
         "sent_twice": sorted(rid for rid, n in accepted.items() if n > 1),
         "lost": sorted(rid for rid in ids if rid not in records and rid not in dlq),
