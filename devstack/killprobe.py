@@ -232,6 +232,10 @@ def figures(stack: Any, published: list[str], kills: int, elapsed: float, args: 
         for rid in set(ID_PATTERN.findall(json.dumps(m, ensure_ascii=False))):
             accepted[rid] += 1
     dlq = {json.loads(b)["id"] for b in stack.dlq_bodies()}
+    # API Store takes one request per message: a request the sandbox counted but never accepted left the
+    # dispatcher and was cut off by its death while the sandbox was answering (it then drops the body).
+    counts = stack.sandbox.requests_count()
+    requests = sum(counts.get(k, 0) for k in ("sms", "lms", "mms", "kko_msg"))
     status = collections.Counter(r["status"] for r in records.values())
     unknown = [rid for rid, r in records.items() if r["status"] == "unknown"]
     never_sent = [rid for rid in unknown if accepted[rid] == 0]
@@ -251,6 +255,11 @@ def figures(stack: Any, published: list[str], kills: int, elapsed: float, args: 
         "lost": sorted(rid for rid in ids if rid not in records and rid not in dlq),
         "in_dlq": len(dlq & set(ids)),
         "examples_never_sent": never_sent[:5],
+        **(
+            {"send_requests_received_not_accepted": requests - sum(accepted.values())}
+            if args.provider == "apistore"
+            else {}
+        ),
     }
 
 
