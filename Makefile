@@ -21,7 +21,7 @@ PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint typecheck validate checkov build bench schema sandbox browser inbox-png clean
+.PHONY: help run serve test lint typecheck validate checkov build bench killprobe schema sandbox browser inbox-png clean
 
 $(VENV)/.ok: pyproject.toml requirements-dev.txt src/requirements.txt
 	rm -rf $(VENV)
@@ -88,6 +88,9 @@ build: $(TOOLS)/.ok  ## sam build, then prune and precompile: Lambda cannot writ
 
 bench: $(VENV)/.ok  ## prints figures and ratios; never a pass/fail test
 	$(PY) -m devstack.bench
+
+killprobe: $(VENV)/.ok  ## SIGKILLs dispatcher processes at random; prints how many `unknown` never reached the provider
+	$(PY) -m devstack.killprobe $(OPTS)
 
 schema: $(VENV)/.ok  ## regenerate the event JSON Schema
 	$(PY) -m notifier.domain.event > schema/event.schema.json

@@ -8,6 +8,8 @@ with Tracing=Active, against `import boto3` alone.
 Providers: batches of 10 and 100 SQS messages through API Store and through SOLAPI at the same sandbox
 latency: the provider requests each batch made (the sandbox's request counts), wall time and its ratio
 to one round trip.
+Writes: the record writes of one notification's life (claim, dispatch mark, settle, report), read from
+the table's stream with the real handlers; and what the dispatch marks of a batch add to its wall time.
 Report poller: 10 000 reports due at once, drained by the real handler's ticks, against a sequential
 poller (devstack/bench_poller.py).
 """
@@ -187,18 +189,70 @@ def provider_bench(latency_ms: int, repeats: int, providers: tuple[str, ...] = (
     )
 
 
+def writes_bench(repeats: int, n: int = 10) -> None:
+    """What a notification costs in record writes, from the stream of the table, by the real handlers."""
+    with LocalStack.start(log_stream=io.StringIO(), moto_process=True) as stack:
+        stack.sandbox.configure(report_delay_s=0)
+        stack.handler(_batch(2, "warm"), stack.context())
+        changes = stack.record_changes()
+        event = _batch(n, "life")
+        stack.handler(event, stack.context())
+        stack.poll(clock=lambda: time.time() + 3600)
+        kinds: dict[str, int] = {}
+        ids = {json.loads(r["body"])["id"] for r in event["Records"]}
+        for old, new in changes.read():
+            new = new or {}
+            if new.get("id") not in ids:
+                continue  # the warm-up batch's reports
+            if old is None:
+                kind = "claim"
+            elif "dispatched_at" in new and "dispatched_at" not in old:
+                kind = "dispatch mark"
+            elif new.get("status") == "sent":
+                kind = "settle (sent)"
+            else:
+                kind = f"report ({new.get('status')})"
+            kinds[kind] = kinds.get(kind, 0) + 1
+        per = {k: v / n for k, v in kinds.items()}
+        print(f"record writes per SMS lifecycle (a batch of {n}, sent, then its report):")
+        for kind, count in per.items():
+            print(f"  {kind:<32}{count:>5.1f}")
+        print(f"  {'in all (item writes)':<32}{sum(per.values()):>5.1f}   (3 before the dispatch mark)")
+
+        from notifier.domain import record as rec
+        from notifier.handlers.dispatcher import app
+
+        records = app().dispatcher.records
+        one: list[float] = []
+        batch: list[float] = []
+        for r in range(repeats):
+            claimed = [f"mark-{r}-{i}-{uuid.uuid4().hex[:6]}" for i in range(n)]
+            for rid in claimed:
+                records.create({"id": rid, "status": "sending", "claim_token": "t", "marks_dispatch": True})
+            t = time.perf_counter()
+            records.apply(claimed[0], rec.dispatch(token="t", now="now"))
+            one.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            list(app().pool.map(lambda rid: records.apply(rid, rec.dispatch(token="t", now="again")), claimed))
+            batch.append((time.perf_counter() - t) * 1000)
+        print(f"dispatch marks against moto server, median of {repeats}: one UpdateItem "
+              f"{statistics.median(one):.0f} ms, a batch's {n} concurrent UpdateItems {statistics.median(batch):.0f} ms "
+              "(moto serialises its DynamoDB calls; DynamoDB runs them in parallel)")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="make bench", description=__doc__)
     ap.add_argument("--latency-ms", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--poll-reports", type=int, default=10_000, help="reports due at once for the poller")
     ap.add_argument("--poll-latency-ms", type=int, default=50)
-    ap.add_argument("--only", choices=("cold", "dispatcher", "providers", "poller"), help="run one part only")
+    ap.add_argument("--only", choices=("cold", "dispatcher", "providers", "writes", "poller"), help="run one part only")
     args = ap.parse_args(argv)
     parts: dict[str, Callable[[], None]] = {
         "cold": lambda: cold_start_bench(args.repeats),
         "dispatcher": lambda: dispatcher_bench(args.latency_ms, args.repeats),
         "providers": lambda: provider_bench(args.latency_ms, args.repeats),
+        "writes": lambda: writes_bench(args.repeats),
     }
     if args.only in parts:
         parts[args.only]()

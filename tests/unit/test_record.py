@@ -164,8 +164,8 @@ def test_abandon_makes_a_vanished_claim_unknown_only_if_it_is_still_that_claim()
     # Given a claim whose owner vanished
     store = _stored({"id": "a", "status": "sending", "claim_token": "old"})
     # When two dispatchers abandon it, one with a stale token
-    stale = store.apply("a", rec.abandon(claim_token="older", reason="gone", now=NOW))
-    ok = store.apply("a", rec.abandon(claim_token="old", reason="gone", now=NOW))
+    stale = store.apply("a", rec.abandon(claim_token="older", dispatched_at=None, reason="gone", now=NOW))
+    ok = store.apply("a", rec.abandon(claim_token="old", dispatched_at=None, reason="gone", now=NOW))
     # Then only the one that read the current claim wins
     item = store.get("a")
     assert not stale and ok and item is not None and item["status"] == "unknown" and "claim_token" not in item

@@ -19,8 +19,15 @@ from typing import Any
 
 from .status import Status, can_move
 
-CLAIM_ATTRS = ("claim_token", "lease_until")
-INDEX_ATTRS = ("poll_shard", "next_poll_at")  # the sparse index `pending`: only `sent` items carry them
+# marks_dispatch: the claim writes DISPATCH_MARK before its request goes out. A claim of an older
+# release has no such promise, so a missing mark on it says nothing (it stays `unknown` when abandoned).
+CLAIM_ATTRS = ("claim_token", "lease_until", "marks_dispatch")
+# Written under the claim right before the request goes out: a claim whose owner vanished without it
+# surely never reached the provider, so it is taken over and sent, not called `unknown`.
+DISPATCH_MARK = "dispatched_at"
+# The sparse index `pending`: `sent` items carry them, and a claim made on its message's last delivery
+# (the poller sweeps it if its owner stops, since no redelivery will come).
+INDEX_ATTRS = ("poll_shard", "next_poll_at")
 SMS_FALLBACK_PHASE = "sms_fallback"  # the AlimTalk was refused: only the fallback SMS remains to send
 # API Store called the provider's message id `cmid`; its records keep that name beside
 # provider_message_id, since the EventBridge detail and the operators' tools document it.
@@ -56,6 +63,8 @@ class Record:
     # the claim and the queue
     claim_token: str | None = None
     lease_until: int | None = None
+    marks_dispatch: bool | None = None  # the claim writes dispatched_at before its request goes out
+    dispatched_at: str | None = None  # the claim's request may have left for the provider (set just before it)
     attempts: int | None = None
     sqs_message_id: str | None = None
     receive_count: int | None = None
@@ -142,9 +151,21 @@ def _known(fields_: Mapping[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------- builders
 
 
-def claim(*, src: Status, token: str, lease_until: float, sqs_message_id: str, receive_count: int, now: str) -> Change:
+def claim(
+    *,
+    src: Status,
+    token: str,
+    lease_until: float,
+    sqs_message_id: str,
+    receive_count: int,
+    now: str,
+    from_token: str | None = None,
+    sweep_at: tuple[str, int] | None = None,
+) -> Change:
     """Take an existing record to send it: a claim released by an earlier attempt (`sending`, no
-    claim token) or a failure an operator redrove from the DLQ (`failed`, dead_lettered)."""
+    claim token), the claim `from_token` of a dispatcher that stopped before its request could leave
+    (`sending`, lease over, no dispatch mark), or a failure an operator redrove from the DLQ
+    (`failed`, dead_lettered)."""
     _checked(src, Status.SENDING)
     taken = {
         "claim_token": token,
@@ -152,12 +173,23 @@ def claim(*, src: Status, token: str, lease_until: float, sqs_message_id: str, r
         "sqs_message_id": sqs_message_id,
         "receive_count": receive_count,
         "updated_at": now,
+        "marks_dispatch": True,
+        DISPATCH_MARK: None,
     }
+    if sweep_at is not None:  # the message's last delivery: the poller sweeps the claim if its owner stops
+        taken.update(poll_shard=sweep_at[0], next_poll_at=sweep_at[1])
     if src == Status.FAILED:
         return Change(
             set={**taken, "status": Status.SENDING.value, "dead_lettered": None, "reason": None},
             add={"attempts": 1},
             expect={"status": Status.FAILED.value, "dead_lettered": True},
+        )
+    if from_token is not None:
+        return Change(
+            set=taken,
+            add={"attempts": 1},
+            expect={"status": Status.SENDING.value, "claim_token": from_token},
+            expect_absent=(DISPATCH_MARK,),
         )
     return Change(
         set=taken,
@@ -167,12 +199,18 @@ def claim(*, src: Status, token: str, lease_until: float, sqs_message_id: str, r
     )
 
 
+def dispatch(*, token: str, now: str) -> Change:
+    """The mark, right before the claimed request goes out: from here the provider may have it."""
+    _checked(Status.SENDING, Status.SENDING)
+    return Change(set={DISPATCH_MARK: now}, expect={"status": Status.SENDING.value, "claim_token": token})
+
+
 def release(*, token: str, code: str, last_error: str, now: str, extra: Mapping[str, Any] | None = None) -> Change:
     """Give the claim back after a send that surely did not reach the provider: the next delivery retries."""
     _checked(Status.SENDING, Status.SENDING)
     changes = {"provider_code": code, "updated_at": now, **(extra or {}), "last_error": last_error}
     _known(changes)
-    return Change(set=changes, remove=CLAIM_ATTRS, expect={"claim_token": token})
+    return Change(set=changes, remove=(*CLAIM_ATTRS, *INDEX_ATTRS, DISPATCH_MARK), expect={"claim_token": token})
 
 
 def fall_back(*, token: str, code: str, reason: str, record_reason: str, now: str) -> Change:
@@ -186,6 +224,8 @@ def fall_back(*, token: str, code: str, reason: str, record_reason: str, now: st
             "alimtalk_reason": reason,
             "reason": record_reason,
             "updated_at": now,
+            # The AlimTalk was refused: the fallback SMS that follows has not left yet.
+            DISPATCH_MARK: None,
         },
         expect={"claim_token": token},
     )
@@ -218,17 +258,37 @@ def settle(
     else:
         changes.update(reason=reason, last_error=reason)
     _known(changes)
-    return Change(set=changes, remove=CLAIM_ATTRS, expect={"claim_token": token})
+    # A last delivery's claim sits in the index for the sweep: out of it unless polled from now on.
+    remove = CLAIM_ATTRS if "next_poll_at" in changes else (*CLAIM_ATTRS, *INDEX_ATTRS)
+    return Change(set=changes, remove=remove, expect={"claim_token": token})
 
 
-def abandon(*, claim_token: Any, reason: str, now: str) -> Change:
-    """A claim whose owner vanished after its lease: the provider may have the message, so `unknown`."""
+def abandon(*, claim_token: Any, dispatched_at: Any, reason: str, now: str) -> Change:
+    """A claim whose owner vanished after its lease once its request may have left (the dispatch
+    mark is on it): the provider may have the message, so `unknown`."""
     _checked(Status.SENDING, Status.UNKNOWN)
     return Change(
         set={"status": Status.UNKNOWN.value, "reason": reason, "updated_at": now},
-        remove=CLAIM_ATTRS,
-        expect={"status": Status.SENDING.value, "claim_token": claim_token},
+        remove=(*CLAIM_ATTRS, *INDEX_ATTRS),
+        expect={"status": Status.SENDING.value, "claim_token": claim_token}
+        | ({DISPATCH_MARK: dispatched_at} if dispatched_at is not None else {}),
+        # A claim of an older release has no mark, and none may appear on it since it was read.
+        expect_absent=(DISPATCH_MARK,) if dispatched_at is None else (),
     )
+
+
+def give_up(*, claim_token: str, reason: str, now: str) -> Change:
+    """A claim made on its message's last delivery whose owner stopped before its request could leave
+    (no dispatch mark): nothing was sent and no redelivery will come (the message is in the DLQ), so
+    `failed` and dead_lettered, which a redrive from the DLQ claims again."""
+    _checked(Status.SENDING, Status.FAILED)
+    return Change(
+        set={"status": Status.FAILED.value, "dead_lettered": True, "reason": reason, "last_error": reason,
+             "updated_at": now},
+        remove=(*CLAIM_ATTRS, *INDEX_ATTRS),
+        expect={"status": Status.SENDING.value, "claim_token": claim_token, "marks_dispatch": True},
+        expect_absent=(DISPATCH_MARK,),
+    )  # fmt: skip
 
 
 def _still_sent(item: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:

@@ -24,7 +24,7 @@ from ..ports import (
     TemplatesUnavailable,
     TextMessage,
 )
-from .dispatching import Inbound, Send, Settings, Step
+from .dispatching import Inbound, Ready, Send, Settings, Step
 from .duplicates import duplicate
 from .settling import Settler
 
@@ -47,9 +47,10 @@ class AlimTalkRoute:
         self.settler = settler
         self.clock = clock
 
-    def prepare(self, event: Event, p: Plan, token: str, m: Inbound) -> Step:
-        """The AlimTalk to send for this claimed event, or the outcome that ends it before any send
-        (a refused check, templates unreadable, or straight to the app-side fallback SMS)."""
+    def prepare(self, event: Event, p: Plan, m: Inbound) -> Ready:
+        """Before the claim: the template read and checked and the AlimTalk built. What follows the
+        claim at once: the AlimTalk to send, or the outcome that ends it before any send (a refused
+        check, templates unreadable) or the app-side fallback SMS."""
         assert event.alimtalk is not None
         a = event.alimtalk
         last_try = m.receive_count >= self.settings.max_receive_count
@@ -59,17 +60,17 @@ class AlimTalkRoute:
             template = self.templates.get(a.template_code)
         except TemplatesUnavailable as exc:
             if last_try and a.fallback != "none":
-                return self.app_fallback(
-                    event, p, token, m, "templates", f"{exc}; still so after {m.receive_count} deliveries"
-                )
-            return self.settler.settle(event, p, token, m, SendResult(Verdict.RETRY, "templates", str(exc)))
+                why = f"{exc}; still so after {m.receive_count} deliveries"
+                return lambda token: self.app_fallback(event, p, token, m, "templates", why)
+            unreadable = SendResult(Verdict.RETRY, "templates", str(exc))
+            return lambda token: self.settler.settle(event, p, token, m, unreadable)
         checked = check(a, event.text, template)
         if isinstance(checked, CheckFailure):
-            if checked.producer_error or not app_fallback:
-                return self.settler.settle(
-                    event, p, token, m, SendResult(Verdict.REJECTED, f"check:{checked.kind}", checked.reason)
-                )
-            return self.app_fallback(event, p, token, m, f"check:{checked.kind}", checked.reason)
+            failure = checked
+            if failure.producer_error or not app_fallback:
+                refused = SendResult(Verdict.REJECTED, f"check:{failure.kind}", failure.reason)
+                return lambda token: self.settler.settle(event, p, token, m, refused)
+            return lambda token: self.app_fallback(event, p, token, m, f"check:{failure.kind}", failure.reason)
         assert template is not None
         fb = provider_fallback(event, template.name)
         msg = AlimTalkMessage(
@@ -84,18 +85,21 @@ class AlimTalkRoute:
             buttons=checked.buttons,
             test=event.test,
         )
-        log.info("sending", extra={"record_id": event.id, "channel": "alimtalk", "to": phone.mask(event.to)})
         route = {"fallback": "provider" if fb.failed_type != "N" else "none", "fallback_type": fb.failed_type}
 
-        def settle(result: SendResult) -> Step:
-            if result.verdict == "fallback" and app_fallback:
-                return self.app_fallback(event, p, token, m, result.code, result.reason)
-            if result.verdict == "retry" and last_try and app_fallback:
-                reason = f"{result.reason}; AlimTalk still unavailable after {m.receive_count} deliveries"
-                return self.app_fallback(event, p, token, m, result.code, reason)
-            return self.settler.settle(event, p, token, m, result, extra=route)
+        def send(token: str) -> Step:
+            def settle(result: SendResult) -> Step:
+                if result.verdict == "fallback" and app_fallback:
+                    return self.app_fallback(event, p, token, m, result.code, result.reason)
+                if result.verdict == "retry" and last_try and app_fallback:
+                    reason = f"{result.reason}; AlimTalk still unavailable after {m.receive_count} deliveries"
+                    return self.app_fallback(event, p, token, m, result.code, reason)
+                return self.settler.settle(event, p, token, m, result, extra=route)
 
-        return Send(event.id, msg, settle)
+            log.info("sending", extra={"record_id": event.id, "channel": "alimtalk", "to": phone.mask(event.to)})
+            return Send(event.id, token, msg, settle)
+
+        return send
 
     def app_fallback(self, event: Event, p: Plan, token: str, m: Inbound, code: str, reason: str) -> Step:
         """The AlimTalk route refused synchronously: the fallback SMS/LMS is ours to send, now."""
@@ -136,6 +140,7 @@ class AlimTalkRoute:
         sent_as = replace(p, channel_used=kind)
         return Send(
             event.id,
+            token,
             msg,
             lambda result: self.settler.settle(event, sent_as, token, m, result, extra={"channel_used": kind}),
         )

@@ -1,9 +1,13 @@
 """The claim and its lease: the record is written (`sending`, a claim token, a lease) before the
-provider call, so a redelivered or concurrent duplicate finds it and does not send.
+provider call, so a redelivered or concurrent duplicate finds it and does not send. Everything that
+can fail or take time is done before the claim; right before the request goes out the claim is
+marked (`dispatched_at`, `mark`).
 
-A claim whose owner vanished (crash, Lambda time-out) after the lease cannot tell whether the
-provider took the message, so it becomes `unknown` instead of a second SMS. A released claim (the
-provider surely did not take it) or a failure an operator redrove from the DLQ is taken again.
+A claim whose owner vanished (crash, Lambda time-out) after the lease is judged by that mark: with
+it, the provider may have the message, so it becomes `unknown` instead of a second SMS; without it,
+the request surely never left, so the delivery that finds it takes it over and sends. A released
+claim (the provider surely did not take it) or a failure an operator redrove from the DLQ is taken
+again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from ..domain import record as rec
 from ..domain.event import Event
 from ..domain.plan import Plan
+from ..domain.reports import poll_shard
 from ..domain.status import Status
 from ..domain.timefmt import iso_utc
 from ..ports import RecordStore
@@ -24,6 +29,8 @@ from .dispatching import Inbound, Outcome, Settings
 from .duplicates import conflict, duplicate
 
 log = logging.getLogger("notifier.dispatch")
+
+SWEEP_AFTER_LEASE_S = 60  # past the lease (the Lambda's deadline) by more than any clock skew
 
 
 def describe(event: Event, p: Plan) -> dict[str, Any]:
@@ -46,10 +53,13 @@ class Claimed:
 
 
 class Claims:
-    def __init__(self, records: RecordStore, settings: Settings, new_token: Callable[[], str]) -> None:
+    def __init__(
+        self, records: RecordStore, settings: Settings, new_token: Callable[[], str], clock: Callable[[], float]
+    ) -> None:
         self.records = records
         self.settings = settings
         self.new_token = new_token
+        self.clock = clock
 
     def claim(self, event: Event, p: Plan, m: Inbound, now: float, fp: str) -> Claimed | Outcome:
         """The claim for this event, or the outcome that ends its handling (duplicate, conflict, retry later)."""
@@ -67,8 +77,12 @@ class Claims:
             "metadata": event.metadata,
             "fingerprint": fp,
             "expires_at": int(now) + self.settings.ttl_days * 86400,
+            "marks_dispatch": True,
             **describe(event, p),
         }
+        sweep_at = self._sweep_at(event.id, m)
+        if sweep_at is not None:
+            item.update(poll_shard=sweep_at[0], next_poll_at=sweep_at[1])
         existing = self.records.create(rec.Record(**item).to_item())
         if existing is None:
             return Claimed(token, None)
@@ -86,7 +100,7 @@ class Claims:
         record_id = str(existing["id"])
         status = existing.get("status")
 
-        def claim(src: Status) -> rec.Change:
+        def claim(src: Status, from_token: str | None = None) -> rec.Change:
             return rec.claim(
                 src=src,
                 token=token,
@@ -94,6 +108,8 @@ class Claims:
                 sqs_message_id=m.message_id,
                 receive_count=m.receive_count,
                 now=iso_utc(now),
+                from_token=from_token,
+                sweep_at=self._sweep_at(record_id, m),
             )
 
         if status == Status.SENDING and "claim_token" not in existing:
@@ -107,6 +123,13 @@ class Claims:
                 return None
             return duplicate(record_id, self.records.get(record_id) or existing)
         if status == Status.SENDING and float(existing.get("lease_until", 0)) <= now:
+            if existing.get("marks_dispatch") and rec.DISPATCH_MARK not in existing:
+                # Its owner stopped before the request could leave: the provider surely does not have it.
+                if self.records.apply(record_id, claim(Status.SENDING, str(existing["claim_token"]))):
+                    log.warning("took over the claim of a dispatcher that stopped before sending",
+                                extra={"record_id": record_id})  # fmt: skip
+                    return None
+                return duplicate(record_id, self.records.get(record_id) or existing)
             return self._owner_gone(existing, now)
         if status == Status.SENDING and existing.get("sqs_message_id") == m.message_id:
             # Our own earlier delivery still holds the lease: come back after it is over.
@@ -116,12 +139,43 @@ class Claims:
     def _owner_gone(self, existing: dict[str, Any], now: float) -> Outcome:
         record_id = str(existing["id"])
         reason = (
-            "the dispatcher that claimed this message stopped before recording the provider's answer "
-            "(crash or time-out); the provider may have it, so it is not sent again"
+            "the dispatcher that claimed this message stopped after its request may have left for the "
+            "provider and before recording the answer (crash or time-out); the provider may have it, so it "
+            "is not sent again"
         )
-        if self.records.apply(
-            record_id, rec.abandon(claim_token=existing.get("claim_token"), reason=reason, now=iso_utc(now))
-        ):
+        change = rec.abandon(
+            claim_token=existing.get("claim_token"),
+            dispatched_at=existing.get(rec.DISPATCH_MARK),
+            reason=reason,
+            now=iso_utc(now),
+        )
+        if self.records.apply(record_id, change):
             log.error("unknown outcome", extra={"record_id": record_id, "reason": reason})
             return Outcome("ack", "unknown", record_id, Status.UNKNOWN.value, reason)
         return duplicate(record_id, self.records.get(record_id) or existing)
+
+    def _sweep_at(self, record_id: str, m: Inbound) -> tuple[str, int] | None:
+        """On the message's last delivery no redelivery will judge a claim its owner left behind, so the
+        claim goes into the poller's index, due a while after its lease: the poller sweeps it then."""
+        if m.receive_count < self.settings.max_receive_count:
+            return None
+        return poll_shard(record_id, self.settings.poll_shards), math.ceil(m.lease_until) + SWEEP_AFTER_LEASE_S
+
+    def mark(self, record_id: str, token: str) -> Outcome | None:
+        """The dispatch mark, right before the claimed request goes out; the outcome that ends it
+        instead when the claim is no longer ours (nothing is sent then)."""
+        if self.records.apply(record_id, rec.dispatch(token=token, now=iso_utc(self.clock()))):
+            return None
+        log.error("claim lost before the send", extra={"record_id": record_id})
+        return duplicate(record_id, self.records.get(record_id) or {"status": ""})
+
+    def finished(self, record_id: str) -> bool:
+        """Whether the record is done with sending for good: no claim of this id can succeed, so a
+        duplicate need not prepare anything (download attachments, read templates) before its claim."""
+        existing = self.records.get(record_id)
+        if existing is None:
+            return False
+        status = existing.get("status")
+        if status == Status.FAILED:
+            return not existing.get("dead_lettered")  # a dead-lettered failure may be redriven and claimed
+        return status in (Status.SENT, Status.DELIVERED, Status.REJECTED, Status.UNKNOWN)

@@ -1,10 +1,13 @@
 """The dispatch use case: a batch of SQS messages in, at most one provider send per message out, one
-record kept per message. The batch goes in phases: prepare each (parse, claim, check), one provider
-call per kind for all that are ready, settle each from its own result.
+record kept per message. The batch goes in phases: prepare each (parse, check, read its attachments
+or template, build the provider message), claim it, mark the claims of all that are ready, one
+provider call per kind for them, settle each from its own result.
 
 The record is the claim: it is written before the provider call (claiming.py), so a redelivered or
-concurrent duplicate finds it and does not send. Its parts, one idea each: parsing.py (body to event,
-or the rejection), rejection.py, claiming.py (claim and lease) with duplicates.py, mms.py (image
+concurrent duplicate finds it and does not send. Whatever can fail or take time comes before the
+claim, so only the dispatch mark separates a claim from its send, and a dispatcher that stops
+between the two leaves a claim that the next delivery takes over instead of calling it `unknown`.
+Its parts, one idea each: parsing.py (body to event, or the rejection), rejection.py, claiming.py (claim and lease) with duplicates.py, mms.py (image
 limits), alimtalk_route.py (template check, provider and app-side fallback), settling.py (the
 provider's result to the record). This file routes between them. Outcomes reach the application from
 the table's stream (usecases/outbox.py), not from here: the record is the outbox.
@@ -40,7 +43,7 @@ from ..ports import (
 from . import mms
 from .alimtalk_route import AlimTalkRoute
 from .claiming import Claimed, Claims
-from .dispatching import Inbound, Outcome, Send, Settings, Step, per_message
+from .dispatching import Inbound, Outcome, Ready, Send, Settings, Step, per_message
 from .parsing import Rejection, parse
 from .rejection import Rejecter
 from .settling import Settler
@@ -81,7 +84,7 @@ class Dispatcher:
         # The benchmark swaps the store of a live dispatcher; every part must then use the new one.
         self._records = store
         self.rejecter = Rejecter(store, self.settings)
-        self.claims = Claims(store, self.settings, self.new_token)
+        self.claims = Claims(store, self.settings, self.new_token, self.clock)
         self.settler = Settler(store, self.settings, self.clock)
         self.alimtalk_route = None
         if self.alimtalk is not None and self.templates is not None:
@@ -101,15 +104,28 @@ class Dispatcher:
         return done
 
     def handle_batch(self, ms: Sequence[Inbound], pool: Executor | None = None) -> list[Outcome | Exception]:
-        """A batch in phases: every message prepared up to "ready to send" (parsed, claimed, checked);
-        then one provider call per kind for all the ready ones; then each settled from its own result.
-        The app-side fallback SMS of refused AlimTalks is one more round of the last two.
+        """A batch in phases: every message prepared up to "ready to send" (parsed, checked, built,
+        then claimed); then the dispatch mark on each ready claim and one provider call per kind for
+        all the marked ones; then each settled from its own result. The app-side fallback SMS of
+        refused AlimTalks is one more round of the last three.
 
         One answer per message, in order: its outcome, or the error it raised (the handler reports
         that message as a batch item failure; its claim, if any, ends `unknown` once its lease is over).
         `pool` runs the per-message work and the calls of different kinds concurrently."""
         steps: list[Step | Exception] = _each(pool, self._prepare, ms)
-        while sends := [(i, s) for i, s in enumerate(steps) if isinstance(s, Send)]:
+        while ready := [(i, s) for i, s in enumerate(steps) if isinstance(s, Send)]:
+            # Concurrent single UpdateItems rather than one TransactWriteItems: one write unit each instead
+            # of two, a lost claim does not cancel the others, and the window a transaction would close
+            # (a stop with some of the batch marked) is one DynamoDB round trip. Unmarked: not sent.
+            marks = _each(pool, lambda s: self.claims.mark(s.record_id, s.token), [s for _, s in ready])
+            sends = []
+            for (i, s), marked in zip(ready, marks, strict=True):
+                if marked is None:
+                    sends.append((i, s))
+                else:
+                    steps[i] = marked
+            if not sends:
+                continue
             results = self._send_all([s for _, s in sends], pool)
             settled = _each(pool, _settle, list(zip([s for _, s in sends], results, strict=True)))
             for (i, _), done in zip(sends, settled, strict=True):
@@ -122,23 +138,33 @@ class Dispatcher:
         if isinstance(parsed, Rejection):
             return self.rejecter.reject(parsed, m, now)
         event, p = parsed.event, parsed.plan
+        # A redelivery of a finished id skips the slow preparation (its claim only finds the duplicate):
+        # one read, only for redeliveries that have attachments to download or a template to read.
+        slow = bool(event.attachments) or p.channel_used == "alimtalk"
+        ready = None if slow and m.receive_count > 1 and self.claims.finished(event.id) else self._ready(event, p, m)
         claimed = self.claims.claim(event, p, m, now, parsed.fingerprint)
         if not isinstance(claimed, Claimed):
             return claimed
-        if p.channel_used != "alimtalk":
-            return self._text(event, p, claimed.token, m)
-        assert self.alimtalk_route is not None  # parse rejects AlimTalk where it is not configured
         if claimed.phase == rec.SMS_FALLBACK_PHASE:
             # A redelivery after the AlimTalk was refused: never a second AlimTalk, only the SMS.
+            assert self.alimtalk_route is not None  # only the AlimTalk route leaves that phase
             return self.alimtalk_route.fallback_sms(event, p, claimed.token, m)
-        return self.alimtalk_route.prepare(event, p, claimed.token, m)
+        if ready is None:  # a finished record cannot be claimed again; should it ever be, prepare it now
+            ready = self._ready(event, p, m)
+        return ready(claimed.token)
 
-    def _text(self, event: Event, p: Plan, token: str, m: Inbound) -> Step:
+    def _ready(self, event: Event, p: Plan, m: Inbound) -> Ready:
+        if p.channel_used != "alimtalk":
+            return self._text(event, p, m)
+        assert self.alimtalk_route is not None  # parse rejects AlimTalk where it is not configured
+        return self.alimtalk_route.prepare(event, p, m)
+
+    def _text(self, event: Event, p: Plan, m: Inbound) -> Ready:
         try:
             files = mms.files(event, self.attachments)
         except AttachmentError as exc:
             result = SendResult(Verdict.RETRY if exc.retryable else Verdict.REJECTED, "attachment", exc.reason)
-            return self.settler.settle(event, p, token, m, result)
+            return lambda token: self.settler.settle(event, p, token, m, result)
         msg = TextMessage(
             kind=p.channel_used,  # type: ignore[arg-type]
             dest_phone=event.to,
@@ -150,11 +176,15 @@ class Dispatcher:
             send_time=p.send_time,
             files=files,
         )
-        log.info(
-            "sending",
-            extra={"record_id": event.id, "channel": p.channel_used, "to": phone.mask(event.to)},
-        )
-        return Send(event.id, msg, lambda result: self.settler.settle(event, p, token, m, result))
+
+        def send(token: str) -> Step:
+            log.info(
+                "sending",
+                extra={"record_id": event.id, "channel": p.channel_used, "to": phone.mask(event.to)},
+            )
+            return Send(event.id, token, msg, lambda result: self.settler.settle(event, p, token, m, result))
+
+        return send
 
     def _send_all(self, sends: list[Send], pool: Executor | None) -> list[SendResult | Exception]:
         """One provider call per kind, each message answered by its own entry of its call's reply."""

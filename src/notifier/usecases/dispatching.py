@@ -53,11 +53,15 @@ class Send:
     one more send under the same claim (the app-side fallback SMS after a refused AlimTalk)."""
 
     record_id: str
+    token: str  # its claim, which the dispatch mark is written under right before the call
     msg: TextMessage | AlimTalkMessage
     settle: Callable[[SendResult], Outcome | Send]
 
 
 Step = Outcome | Send
+# A message prepared before its claim (checked, its attachments read, its provider message built):
+# given the claim's token, what follows at once, a Send or the settling of what the preparation found.
+Ready = Callable[[str], Step]
 
 
 def per_message(results: list[SendResult], n: int) -> list[SendResult]:

@@ -142,6 +142,9 @@ class Poller:
 
     # ---------------------------------------------------------------- one record
     def poll_one(self, item: dict[str, Any], result: TickResult, lock: threading.Lock) -> None:
+        if item.get("status") == Status.SENDING:
+            self._sweep(item, result, lock)
+            return
         if not rec.message_id_of(item):
             # Nothing to ask the provider about, and nothing will change that: settle it now.
             reason = "the record is sent but has no provider message id (cmid), so its report cannot be asked for"
@@ -185,6 +188,33 @@ class Poller:
                 extra={"record_id": item["id"], "status": report.status, "code": report.report_code,
                        "delivered_via": report.delivered_via},
             )  # fmt: skip
+
+    def _sweep(self, item: dict[str, Any], result: TickResult, lock: threading.Lock) -> None:
+        """A claim made on its message's last delivery, still held after its lease: its owner stopped and
+        no redelivery will come. The dispatch mark decides, as on a redelivery (usecases/claiming.py)."""
+        now = iso_utc(self.clock())
+        if item.get("marks_dispatch") and rec.DISPATCH_MARK not in item:
+            reason = (
+                "the dispatcher stopped before sending, on the message's last delivery; nothing was sent and "
+                "the message is in the dead-letter queue (redrive it to send)"
+            )
+            if self._finish(item, rec.give_up(claim_token=str(item["claim_token"]), reason=reason, now=now),
+                            result, lock):  # fmt: skip
+                with lock:
+                    result.failed += 1
+                log.error("swept a claim that never sent", extra={"record_id": item["id"]})
+            return
+        reason = (
+            "the dispatcher that claimed this message stopped after its request may have left for the provider "
+            "and before recording the answer, on the message's last delivery; the provider may have it"
+        )
+        change = rec.abandon(
+            claim_token=item.get("claim_token"), dispatched_at=item.get(rec.DISPATCH_MARK), reason=reason, now=now
+        )
+        if self._finish(item, change, result, lock):
+            with lock:
+                result.unknown += 1
+            log.error("swept a claim that may have sent", extra={"record_id": item["id"]})
 
     def _expire(self, item: dict[str, Any], reason: str, now: float, result: TickResult, lock: threading.Lock) -> None:
         if self._finish(item, rec.expire(item=item, reason=reason, now=iso_utc(now)), result, lock):
