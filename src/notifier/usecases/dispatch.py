@@ -7,9 +7,10 @@ The record is the claim: it is written before the provider call (claiming.py), s
 concurrent duplicate finds it and does not send. Whatever can fail or take time comes before the
 claim, so only the dispatch mark separates a claim from its send, and a dispatcher that stops
 between the two leaves a claim that the next delivery takes over instead of calling it `unknown`.
-Its parts, one idea each: parsing.py (body to event, or the rejection), rejection.py, claiming.py (claim and lease) with duplicates.py, mms.py (image
-limits), alimtalk_route.py (template check, provider and app-side fallback), settling.py (the
-provider's result to the record). This file routes between them. Outcomes reach the application from
+Its parts, one idea each: parsing.py (body to event, or the rejection), rejection.py, claiming.py
+(claim, lease and mark) with duplicates.py, mms.py (image limits), alimtalk_route.py (template check,
+provider and app-side fallback), settling.py (the provider's result to the record). This file routes
+between them. Outcomes reach the application from
 the table's stream (usecases/outbox.py), not from here: the record is the outbox.
 
 No boto3, no urllib3: the store, the provider and the attachment store come in through ports.
