@@ -186,8 +186,10 @@ def crashed(request) -> dict[str, Any]:
         stack.publish(batch(run, LAST))
         stack.drain()
         records = {rid: stack.record(rid) for rid in every}
+        # The outbox over every write so far (the stream keeps them): the events the application got
+        events = [e for e in stack.events_published() if e["detail"]["id"] in records]
         return {"exits": exits, "ids": ids, "records": records, "accepted": accepted_ids(stack, provider.name),
-                "swept": swept, "accepted_when_swept": accepted_when_swept}  # fmt: skip
+                "swept": swept, "accepted_when_swept": accepted_when_swept, "events": events}  # fmt: skip
     finally:
         stack.stop()
 
@@ -245,3 +247,25 @@ def test_a_kill_before_the_mark_on_the_last_delivery_is_swept_failed_and_dead_le
         swept = crashed["swept"][rid]
         assert (swept["status"], swept.get("dead_lettered")) == ("failed", True), swept
         assert "poll_shard" not in swept and crashed["accepted_when_swept"].get(rid, 0) == 0
+
+
+TERMINAL = ("delivered", "failed", "rejected", "unknown")
+
+
+def test_every_terminal_record_has_exactly_its_events_deduplicated_by_id(crashed):
+    records = crashed["records"]
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for e in crashed["events"]:
+        by_id.setdefault(e["detail"]["event_id"], []).append(e["detail"])
+    swept = {rid for rid in crashed["ids"][LAST]}
+    for rid, record in records.items():
+        # Then a record that ended terminal has the event of that transition, whichever process wrote it
+        reached = {record["status"]} & set(TERMINAL)
+        if rid in swept:
+            reached.add("failed")  # the sweep's `failed` (dead-lettered), before the redrive sent it
+        expected = {f"{rid}:{status}" for status in reached}
+        got = {event_id for event_id in by_id if event_id.startswith(f"{rid}:")}
+        assert got == expected, (rid, record["status"], sorted(got))
+    for event_id, copies in by_id.items():
+        # and the copies of one event (the stream may deliver it again) say the same thing
+        assert all(c == copies[0] for c in copies), event_id
