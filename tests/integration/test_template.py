@@ -413,7 +413,15 @@ def test_alarms_cover_the_queues_the_functions_and_the_outcomes(sam: dict[str, A
         ("AWS/Lambda", "Invocations", "PollerFunction"),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "OutboxDLQ"),
         ("AWS/Lambda", "Errors", "OutboxFunction"),
+        ("AWS/Lambda", "IteratorAge", "OutboxFunction"),
     } <= set(alarms)
+    lag = alarms["AWS/Lambda", "IteratorAge", "OutboxFunction"]
+    # An outbox that keeps up badly (no error, no DLQ) still pages: its oldest unpublished write's age
+    assert (lag["Statistic"], lag["ComparisonOperator"], lag["Threshold"]) == (
+        "Maximum",
+        "GreaterThanThreshold",
+        300000,
+    )
     dlq = alarms["AWS/SQS", "ApproximateNumberOfMessagesVisible", "NotificationDLQ"]
     assert (dlq["ComparisonOperator"], dlq["Threshold"]) == ("GreaterThanThreshold", 0)
     unknown = alarms["Notifier", "Unknown", "notifier"]
