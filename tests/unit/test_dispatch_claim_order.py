@@ -259,7 +259,7 @@ class NoReports:
 def sweep(records, clock) -> object:
     from notifier.usecases.poll import Poller
 
-    return Poller(records=records, reports=NoReports(), events=None, clock=clock).tick(lambda: 300.0)
+    return Poller(records=records, reports=NoReports(), clock=clock).tick(lambda: 300.0)
 
 
 def test_a_stop_before_the_mark_on_the_last_delivery_is_swept_to_failed_and_a_redrive_sends_it():
