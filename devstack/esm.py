@@ -66,6 +66,18 @@ class LambdaContext:
         self.tenant_id = None
         self._deadline = time.monotonic() + timeout_s
 
+    @classmethod
+    def of(cls, source: Any) -> LambdaContext:
+        """A fresh invocation's context for an event source that names its function's settings."""
+        return cls(
+            function_name=source.function_name,
+            region=source.region,
+            account_id=source._account_id,
+            memory_limit_in_mb=source.memory_limit_in_mb,
+            timeout_s=source.function_timeout_s,
+            log_group_name=source.log_group_name,
+        )
+
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
@@ -115,14 +127,7 @@ class SqsEventSource:
             return BatchOutcome()
         received = [m["MessageId"] for m in messages]
         event = {"Records": [self._record(m) for m in messages]}
-        context = LambdaContext(
-            function_name=self.function_name,
-            region=self.region,
-            account_id=self._account_id,
-            memory_limit_in_mb=self.memory_limit_in_mb,
-            timeout_s=self.function_timeout_s,
-            log_group_name=self.log_group_name,
-        )
+        context = LambdaContext.of(self)
 
         started = time.monotonic()
         error: str | None
@@ -441,14 +446,7 @@ class DynamoDBStreamEventSource:
         sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in batch.records]
         outcome.invoked += sequence_numbers
         batch.attempts += 1
-        context = LambdaContext(
-            function_name=self.function_name,
-            region=self.region,
-            account_id=self._account_id,
-            memory_limit_in_mb=self.memory_limit_in_mb,
-            timeout_s=self.function_timeout_s,
-            log_group_name=self.log_group_name,
-        )
+        context = LambdaContext.of(self)
         started = time.monotonic()
         first_failed: int | None
         try:
