@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..domain import phone
-from ..domain.status import outcome_of
+from ..domain.status import TESTED, outcome_of
 
 SOURCE = "kr-notifier"
 DETAIL_TYPES = {
@@ -20,6 +20,7 @@ DETAIL_TYPES = {
     "failed": "Notification Failed",
     "unknown": "Notification Unknown",
     "rejected": "Notification Rejected",
+    TESTED: "Notification Tested",  # the test endpoint accepted it: the verdict a test send asks for
 }
 DETAIL_KEYS = (
     "id", "status", "channel_requested", "channel_used", "fallback", "reason", "provider_code",
@@ -31,16 +32,18 @@ MAX_ENTRIES = 10
 MAX_REQUEST_BYTES = 256 * 1024
 
 
+def _outcome(record: dict[str, Any]) -> str:
+    return outcome_of(record) or str(record.get("status"))
+
+
 def detail_type(record: dict[str, Any]) -> str:
-    status = str(record.get("status"))
-    if record.get("test") and status == "sent":
-        return "Notification Tested"  # msg_test accepted it: the verdict a test send asks for
-    return DETAIL_TYPES.get(status, f"Notification {status.title()}")
+    outcome = _outcome(record)
+    return DETAIL_TYPES.get(outcome, f"Notification {outcome.title()}")
 
 
 def event_id(record: dict[str, Any]) -> str:
     """The same for every delivery of one transition: the record's id and the outcome it reached."""
-    return f"{record.get('id')}:{outcome_of(record) or record.get('status')}"
+    return f"{record.get('id')}:{_outcome(record)}"
 
 
 def detail_of(record: dict[str, Any]) -> dict[str, Any]:
