@@ -118,6 +118,13 @@ def message_id_of(item: Mapping[str, Any]) -> str | None:
     return str(value) if value else None
 
 
+def never_left(claim: Mapping[str, Any]) -> bool:
+    """Whether a claim's request surely never left for the provider: the claim promised the dispatch
+    mark (marks_dispatch) and has none. A claim of an older release made no such promise, so a missing
+    mark on it says nothing."""
+    return bool(claim.get("marks_dispatch")) and DISPATCH_MARK not in claim
+
+
 class ForbiddenTransition(ValueError):
     def __init__(self, src: str, dst: str) -> None:
         super().__init__(f"status: a record may not move from {src!r} to {dst!r} (domain/status.py)")

@@ -22,7 +22,7 @@ from ..domain import record as rec
 from ..domain.event import Event
 from ..domain.plan import Plan
 from ..domain.reports import poll_shard
-from ..domain.status import Status
+from ..domain.status import Status, is_terminal
 from ..domain.timefmt import iso_utc
 from ..ports import RecordStore
 from .dispatching import Inbound, Outcome, Settings
@@ -123,7 +123,7 @@ class Claims:
                 return None
             return duplicate(record_id, self.records.get(record_id) or existing)
         if status == Status.SENDING and float(existing.get("lease_until", 0)) <= now:
-            if existing.get("marks_dispatch") and rec.DISPATCH_MARK not in existing:
+            if rec.never_left(existing):
                 # Its owner stopped before the request could leave: the provider surely does not have it.
                 if self.records.apply(record_id, claim(Status.SENDING, str(existing["claim_token"]))):
                     log.warning("took over the claim of a dispatcher that stopped before sending",
@@ -175,7 +175,7 @@ class Claims:
         existing = self.records.get(record_id)
         if existing is None:
             return False
-        status = existing.get("status")
-        if status == Status.FAILED:
-            return not existing.get("dead_lettered")  # a dead-lettered failure may be redriven and claimed
-        return status in (Status.SENT, Status.DELIVERED, Status.REJECTED, Status.UNKNOWN)
+        status = str(existing.get("status"))
+        if status == Status.FAILED and existing.get("dead_lettered"):
+            return False  # a dead-lettered failure may be redriven and claimed
+        return status == Status.SENT or is_terminal(status)

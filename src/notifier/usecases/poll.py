@@ -193,7 +193,7 @@ class Poller:
         """A claim made on its message's last delivery, still held after its lease: its owner stopped and
         no redelivery will come. The dispatch mark decides, as on a redelivery (usecases/claiming.py)."""
         now = iso_utc(self.clock())
-        if item.get("marks_dispatch") and rec.DISPATCH_MARK not in item:
+        if rec.never_left(item):
             reason = (
                 "the dispatcher stopped before sending, on the message's last delivery; nothing was sent and "
                 "the message is in the dead-letter queue (redrive it to send)"
