@@ -64,8 +64,6 @@ DISPATCH_TOTALS = {
     "conflict": CONFLICTING_DUPLICATE,
     "retried": RETRIED,
 }
-# Outcome kinds that are terminal transitions: counted by the outbox function (below), not here.
-DISPATCH_OUTCOMES = frozenset({"rejected", "failed", "unknown"})
 # Poller TickResult attribute -> its total (every tick writes all of them, zeros included).
 POLL_TOTALS = {
     "read": PENDING_READ,
@@ -79,7 +77,7 @@ POLL_TOTALS = {
 # A terminal transition -> its count: emitted by the outbox function, once per committed transition
 # (from the table's stream), as a total and per channel. The dispatcher and the poller do not count
 # them, so a writer that dies after its write cannot lose one.
-_TERMINAL = {"delivered": DELIVERED, "failed": FAILED, "rejected": REJECTED, "unknown": UNKNOWN}
+TERMINAL_METRICS = {"delivered": DELIVERED, "failed": FAILED, "rejected": REJECTED, "unknown": UNKNOWN}
 
 
 SERVICE_METRICS = frozenset(
@@ -91,7 +89,7 @@ SERVICE_METRICS = frozenset(
         REPORT_LATENCY,
         *DISPATCH_TOTALS.values(),
         *POLL_TOTALS.values(),
-        *_TERMINAL.values(),
+        *TERMINAL_METRICS.values(),
         EVENTS_PUBLISHED,
         EVENTS_REFUSED,
     }
@@ -101,7 +99,7 @@ CHANNEL_METRICS = frozenset({ACCEPTED, SENT, DELIVERED, FAILED, REJECTED, UNKNOW
 
 def terminal_metric(record: dict[str, Any]) -> str | None:
     """The metric a record's terminal status counts toward (None for a test send's `sent`)."""
-    return _TERMINAL.get(str(record.get("status")))
+    return TERMINAL_METRICS.get(str(record.get("status")))
 
 
 CHANNELS = frozenset(get_args(Channel))

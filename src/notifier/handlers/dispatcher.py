@@ -51,7 +51,7 @@ def _count(outcome: Outcome, asked: str, channels: m.ChannelCounts) -> None:
         metrics.add_metric(name=m.DUPLICATE, unit=MetricUnit.Count, value=1)
     # Terminal outcomes are counted by the outbox function from the table's stream, so a dispatcher
     # that dies right after its write loses none of them; "sent" is not one.
-    if outcome.kind not in m.DISPATCH_OUTCOMES:
+    if outcome.kind not in m.TERMINAL_METRICS:  # a terminal outcome kind is named as its status
         metrics.add_metric(name=m.DISPATCH_TOTALS.get(outcome.kind, m.OTHER), unit=MetricUnit.Count, value=1)
     if outcome.latency_ms is not None:
         metrics.add_metric(name=m.PROVIDER_LATENCY, unit=MetricUnit.Milliseconds, value=outcome.latency_ms)

@@ -10,8 +10,8 @@ between the two leaves a claim that the next delivery takes over instead of call
 Its parts, one idea each: parsing.py (body to event, or the rejection), rejection.py, claiming.py
 (claim, lease and mark) with duplicates.py, mms.py (image limits), alimtalk_route.py (template check,
 provider and app-side fallback), settling.py (the provider's result to the record). This file routes
-between them. Outcomes reach the application from
-the table's stream (usecases/outbox.py), not from here: the record is the outbox.
+between them. Outcomes reach the application from the table's stream (usecases/outbox.py), not from
+here: the record is the outbox.
 
 No boto3, no urllib3: the store, the provider and the attachment store come in through ports.
 """
