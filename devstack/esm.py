@@ -126,7 +126,7 @@ class SqsEventSource:
         if not messages:
             return BatchOutcome()
         received = [m["MessageId"] for m in messages]
-        event = {"Records": [self._record(m) for m in messages]}
+        event = self.lambda_event(messages)
         context = LambdaContext.of(self)
 
         started = time.monotonic()
@@ -234,6 +234,10 @@ class SqsEventSource:
         return all(int(v) == 0 for v in attributes.values())
 
     # -- Lambda's side -------------------------------------------------------------------------
+
+    def lambda_event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """The event Lambda invokes the function with for these received messages."""
+        return {"Records": [self._record(m) for m in messages]}
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         """One entry of event["Records"], in the shape (and key spelling) Lambda delivers."""

@@ -15,7 +15,6 @@ Runs against both providers, moto server and the sandbox over real HTTP.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -55,25 +54,6 @@ def batch(run: str, point: str) -> list[str]:
          "alimtalk": {"template_code": "R3333", "variables": {"name": ids["fallback"]}}},
     ]  # fmt: skip
     return [json.dumps(e, ensure_ascii=False) for e in events]
-
-
-def lambda_event(stack: LocalStack, messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": dict(m.get("Attributes", {})),
-                "messageAttributes": {},
-                "md5OfBody": hashlib.md5(m["Body"].encode()).hexdigest(),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": stack.source["queue_arn"],
-                "awsRegion": stack.aws.region,
-            }
-            for m in messages
-        ]
-    }
 
 
 def receive(stack: LocalStack, n: int) -> list[dict[str, Any]]:
@@ -136,7 +116,7 @@ def crashed(request) -> dict[str, Any]:
             ids[point] = [json.loads(b)["id"] for b in bodies]
             stack.publish(bodies)
             messages = receive(stack, len(bodies))
-            event = lambda_event(stack, messages)
+            event = stack.event_source().lambda_event(messages)
             if point == LAST:
                 for r in event["Records"]:
                     r["attributes"]["ApproximateReceiveCount"] = stack.env["MAX_RECEIVE_COUNT"]
