@@ -222,15 +222,23 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
         return figures(stack, published, kills, elapsed, args)
 
 
+def sends_per_id(messages: list[dict[str, Any]], ids: re.Pattern[str]) -> collections.Counter[str]:
+    """How many of the sandbox's accepted messages carry each record id (every probe text carries its
+    id, so a message is matched to its record without the provider's message id, which an `unknown`
+    record lacks). SOLAPI's own fallback SMS of an AlimTalk is part of that AlimTalk's one send."""
+    accepted: collections.Counter[str] = collections.Counter()
+    for m in messages:
+        if m.get("fallback_of"):
+            continue
+        for rid in set(ids.findall(json.dumps(m, ensure_ascii=False))):
+            accepted[rid] += 1
+    return accepted
+
+
 def figures(stack: Any, published: list[str], kills: int, elapsed: float, args: argparse.Namespace) -> dict[str, Any]:
     ids = [json.loads(b)["id"] for b in published]
     records = {r["id"]: r for r in stack.records() if r["id"] in set(ids)}
-    accepted: collections.Counter[str] = collections.Counter()
-    for m in stack.sandbox.messages():
-        if m.get("fallback_of"):  # SOLAPI's own fallback SMS of an AlimTalk: part of that one send
-            continue
-        for rid in set(ID_PATTERN.findall(json.dumps(m, ensure_ascii=False))):
-            accepted[rid] += 1
+    accepted = sends_per_id(stack.sandbox.messages(), ID_PATTERN)
     dlq = {json.loads(b)["id"] for b in stack.dlq_bodies()}
     # API Store takes one request per message: a request the sandbox counted but never accepted left the
     # dispatcher and was cut off by its death while the sandbox was answering (it then drops the body).

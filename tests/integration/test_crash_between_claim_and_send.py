@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from devstack.killprobe import sends_per_id
 from devstack.stack import ATTACHMENT_BUCKET, LocalStack
 from tests.integration.crash_dispatcher import DIED, POINTS, READ_TIMEOUT_S
 from tests.integration.providers import PROVIDERS
@@ -40,6 +41,7 @@ SHIPPED = "님, 주문하신 상품이 발송되었습니다.\n배송 현황은 
 COUPON = "님께만 드리는 특별 할인 쿠폰!"  # template R3333 (반려: not approved) after #{name}
 BEFORE_THE_SEND = ("after-first-claim", "before-mark", "before-mark-on-last-delivery", "after-app-fallback-write")
 LAST = "before-mark-on-last-delivery"
+CRASH_ID = re.compile(r"cr[0-9a-f]{8}-[a-z-]+-(?:sms|mms|talk|fallback)")
 
 
 def batch(run: str, point: str) -> list[str]:
@@ -77,16 +79,7 @@ def accepted_ids(stack: LocalStack, provider: str) -> dict[str, int]:
     """How many messages the sandbox accepted per record id (each text carries its id). SOLAPI's own
     fallback SMS of an AlimTalk is part of that AlimTalk's one send, not a second one."""
     with urllib.request.urlopen(f"{stack.sandbox.url}/_sandbox/messages?provider={provider}", timeout=10) as resp:
-        messages = json.loads(resp.read())
-    counts: dict[str, int] = {}
-    for m in messages:
-        if m.get("fallback_of"):
-            continue
-        for rid in set(
-            re.findall(r"cr[0-9a-f]{8}-[a-z-]+-(?:sms|mms|talk|fallback)", json.dumps(m, ensure_ascii=False))
-        ):
-            counts[rid] = counts.get(rid, 0) + 1
-    return counts
+        return dict(sends_per_id(json.loads(resp.read()), CRASH_ID))
 
 
 def wait_for(condition, what: str, timeout_s: float = 120.0) -> None:
